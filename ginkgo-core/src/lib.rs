@@ -1,0 +1,29 @@
+//! The contract of Ginkgo: services that start, stop and reload, contain other services and own
+//! the tasks they spawn, plus the [`AsyncManager`] trait that backends implement.
+//!
+//! This crate depends on no async runtime. Applications usually depend on the `ginkgo` crate,
+//! which re-exports everything here together with the backends chosen by cargo feature.
+//!
+//! Start with [`Service`] (what you implement), [`Context`] (what your hooks and tasks use) and
+//! [`ServiceHandle`] (what you hold).
+#![doc(test(attr(deny(warnings))))]
+
+mod context;
+mod error;
+mod handle;
+mod lifecycle;
+mod manager;
+mod service;
+mod snapshot;
+mod state;
+mod task;
+
+pub use async_trait::async_trait;
+pub use context::Context;
+pub use error::{BoxError, Chain, Error, ErrorKind, Stopping};
+pub use handle::{IntoService, ServiceHandle};
+pub use manager::AsyncManager;
+pub use service::{Readiness, Service};
+pub use snapshot::Snapshot;
+pub use state::State;
+pub use task::{TaskHandle, TaskResult};

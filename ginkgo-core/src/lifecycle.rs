@@ -1,0 +1,390 @@
+//! Start, stop and reload of a service tree, and what happens when part of it fails.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Either, select};
+
+use crate::error::{Error, ErrorKind};
+use crate::state::lock;
+use crate::task::{current_task, panic_message};
+use crate::{AsyncManager, Context, Readiness, State};
+
+/// How a start should treat a service that is not ready when `do_start` returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Wait up to `start_timeout` for `set_ready`.
+    UntilReady,
+    /// Return at once, the service still `starting`.
+    No,
+}
+
+impl Context {
+    /// Starts the service and its children and waits until it is ready.
+    ///
+    /// Fails if the service is already running, if a child or `do_start` fails or panics, or if
+    /// the service is not ready within its `start_timeout`; whatever had been started is then
+    /// stopped again in reverse order, the service is `failed`, and the error names the path of
+    /// the service that failed.
+    pub async fn start(&self) -> Result<(), Error> {
+        self.start_with(Wait::UntilReady).await
+    }
+
+    /// Starts the service like [`start`](Context::start), but returns as soon as `do_start` has
+    /// returned, even if the service is still `starting` (waiting for
+    /// [`set_ready`](Context::set_ready)).
+    pub async fn start_nowait(&self) -> Result<(), Error> {
+        self.start_with(Wait::No).await
+    }
+
+    fn start_with(&self, wait: Wait) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            let manager = self.manager()?.clone();
+            let _sequence = self.node.sequence.lock().await;
+            if let Err(found) = self.node.state.transition(State::is_down, State::Starting) {
+                return Err(Error::invalid_state(&self.path(), "start", found));
+            }
+            *lock(&self.node.run) = Default::default();
+            log::debug!("{}: starting", self.path());
+            self.node.tasks.open();
+            let started = {
+                let steps = std::pin::pin!(self.start_steps(&manager, wait));
+                match select(steps, std::pin::pin!(self.stop_requested())).await {
+                    Either::Left((result, _)) => result,
+                    Either::Right(_) => Err(self.interrupted()),
+                }
+            };
+            match started {
+                Ok(()) => Ok(()),
+                Err(err) if err.kind() == ErrorKind::StartInterrupted => {
+                    // The stop that interrupted us runs as soon as the sequence lock is free.
+                    Err(err)
+                }
+                Err(err) => {
+                    log::error!("{}", err.chain());
+                    if self.node.state.transition(|s| s == State::Starting, State::Stopping).is_ok() {
+                        self.teardown(&manager, false).await;
+                    }
+                    self.record_failure(err.duplicate());
+                    self.node.state.set(State::Failed);
+                    Err(err)
+                }
+            }
+        })
+    }
+
+    fn interrupted(&self) -> Error {
+        Error::new(ErrorKind::StartInterrupted, self.path(), "stopped while starting")
+    }
+
+    async fn start_steps(&self, manager: &Arc<dyn AsyncManager>, wait: Wait) -> Result<(), Error> {
+        let hooks = self.hooks();
+        // The manager is child zero.
+        guarded(manager.do_start(self)).await.map_err(|cause| {
+            Error::new(ErrorKind::StartFailed, self.path(), "async manager failed to start").with_source(cause)
+        })?;
+        let deadline = hooks.start_timeout;
+        if hooks.start_before {
+            let readiness = self.run_do_start(manager, deadline).await?;
+            self.start_children(wait).await?;
+            self.become_ready(manager, readiness, wait, deadline).await
+        } else {
+            self.start_children(wait).await?;
+            let readiness = self.run_do_start(manager, deadline).await?;
+            self.become_ready(manager, readiness, wait, deadline).await
+        }
+    }
+
+    async fn start_children(&self, wait: Wait) -> Result<(), Error> {
+        for child in self.children() {
+            if child.state().is_running() {
+                continue;
+            }
+            child.start_with(wait).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_do_start(&self, manager: &Arc<dyn AsyncManager>, limit: Duration) -> Result<Readiness, Error> {
+        let service = self.hooks().service.clone();
+        let started = within(manager.as_ref(), limit, guarded(service.do_start(self))).await;
+        match started {
+            Some(Ok(readiness)) => Ok(readiness),
+            Some(Err(cause)) => {
+                Err(Error::new(ErrorKind::StartFailed, self.path(), "do_start failed").with_source(cause))
+            }
+            None => Err(self.start_timed_out(limit)),
+        }
+    }
+
+    fn start_timed_out(&self, limit: Duration) -> Error {
+        Error::new(ErrorKind::StartTimeout, self.path(), format!("not ready within start_timeout ({limit:?})"))
+    }
+
+    async fn become_ready(
+        &self,
+        manager: &Arc<dyn AsyncManager>,
+        readiness: Readiness,
+        wait: Wait,
+        limit: Duration,
+    ) -> Result<(), Error> {
+        if readiness == Readiness::NotReady {
+            if wait == Wait::No {
+                let mut run = lock(&self.node.run);
+                if !run.ready_requested {
+                    run.awaiting_ready = true;
+                    return Ok(());
+                }
+            } else if within(manager.as_ref(), limit, self.ready_requested()).await.is_none() {
+                return Err(self.start_timed_out(limit));
+            }
+        }
+        match self.node.state.transition(|s| s == State::Starting, State::Ready) {
+            Ok(_) => {
+                log::debug!("{}: ready", self.path());
+                Ok(())
+            }
+            Err(_) => Err(self.interrupted()),
+        }
+    }
+
+    async fn ready_requested(&self) {
+        loop {
+            if lock(&self.node.run).ready_requested {
+                return;
+            }
+            event_listener::listener!(self.node.run_changed => changed);
+            if lock(&self.node.run).ready_requested {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// Stops the service: children last-added first, then its tasks, then `do_stop` (if it had
+    /// become ready). Waits until it is stopped.
+    ///
+    /// Stopping a service that was never started, or is already stopped or failed, does nothing.
+    /// Concurrent and repeated calls are safe: all of them wait for the one stop. A stop called
+    /// while the service is starting interrupts the start.
+    ///
+    /// It may be called from one of the service's own tasks (or a descendant's): the stop then
+    /// runs on its own, and the calling task is ended with the others.
+    ///
+    /// Returns an error if a `do_stop` failed or timed out; everything else is stopped anyway.
+    pub async fn stop(&self) -> Result<(), Error> {
+        self.mark_current_task_as_stopper();
+        if let Some(from) = self.request_stop() {
+            let ctx = self.clone();
+            let manager = self.manager()?.clone();
+            manager.spawn(Box::pin(async move { ctx.stop_sequence(from).await }));
+        }
+        self.await_stopped().await
+    }
+
+    /// Stops a child from inside its parent's stop sequence, without spawning.
+    async fn stop_inline(&self) -> Result<(), Error> {
+        if let Some(from) = self.request_stop() {
+            self.stop_sequence(from).await;
+        }
+        self.await_stopped().await
+    }
+
+    /// Moves a running service to `stopping`; returns the state it was in, or `None` if some
+    /// other call is stopping it, or there is nothing to stop.
+    fn request_stop(&self) -> Option<State> {
+        let from = self.node.state.transition(State::is_running, State::Stopping).ok()?;
+        lock(&self.node.run).stop_requested = true;
+        self.node.run_changed.notify(usize::MAX);
+        log::debug!("{}: stopping", self.path());
+        Some(from)
+    }
+
+    async fn await_stopped(&self) -> Result<(), Error> {
+        if self.state() == State::Init {
+            return Ok(());
+        }
+        self.node.state.wait_until(State::is_down).await;
+        match &lock(&self.node.run).stop_error {
+            Some(err) => Err(err.duplicate()),
+            None => Ok(()),
+        }
+    }
+
+    /// If this is called from a task of this service or of a descendant, that task is not waited
+    /// for (it waits for us): it is cancelled with the rest.
+    fn mark_current_task_as_stopper(&self) {
+        let Some((set, id)) = current_task() else { return };
+        fn visit(ctx: &Context, set: usize, id: u64) -> bool {
+            if ctx.node.tasks.id() == set {
+                ctx.node.tasks.mark_stopper(id);
+                return true;
+            }
+            ctx.children().iter().any(|c| visit(c, set, id))
+        }
+        visit(self, set, id);
+    }
+
+    async fn stop_sequence(&self, from: State) {
+        let _sequence = self.node.sequence.lock().await;
+        let Ok(manager) = self.manager().cloned() else {
+            self.node.state.set(State::Stopped);
+            return;
+        };
+        let was_ready = from == State::Ready;
+        let stop_error = self.teardown(&manager, was_ready).await;
+        let mut run = lock(&self.node.run);
+        if let Some(err) = &stop_error {
+            if run.failure.is_none() {
+                run.failure = Some(err.duplicate());
+            }
+        }
+        run.stop_error = stop_error;
+        let end = if run.failure.is_some() { State::Failed } else { State::Stopped };
+        drop(run);
+        log::debug!("{}: {end}", self.path());
+        self.node.state.set(end);
+    }
+
+    /// Children in reverse, then tasks, then the manager, then `do_stop` if the service had been
+    /// ready. Everything is stopped even if some part fails; the first failure is returned.
+    async fn teardown(&self, manager: &Arc<dyn AsyncManager>, was_ready: bool) -> Option<Error> {
+        let hooks = self.hooks();
+        let path = self.path();
+        let mut first_error = None;
+        for child in self.children().into_iter().rev() {
+            if let Err(err) = Box::pin(child.stop_inline()).await {
+                first_error.get_or_insert(err);
+            }
+        }
+        self.node.tasks.end_all(manager.as_ref(), hooks.stop_timeout, &path).await;
+        if let Err(cause) = guarded(manager.do_stop(self)).await {
+            log::error!("{path}: async manager failed to stop: {cause}");
+        }
+        if was_ready {
+            let service = hooks.service.clone();
+            let stopped = within(manager.as_ref(), hooks.stop_timeout, guarded(service.do_stop(self))).await;
+            let err = match stopped {
+                Some(Ok(())) => None,
+                Some(Err(cause)) => {
+                    Some(Error::new(ErrorKind::StopFailed, path.clone(), "do_stop failed").with_source(cause))
+                }
+                None => Some(Error::new(
+                    ErrorKind::StopFailed,
+                    path.clone(),
+                    format!("do_stop did not finish within stop_timeout ({:?})", hooks.stop_timeout),
+                )),
+            };
+            if let Some(err) = err {
+                log::error!("{}", err.chain());
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error
+    }
+
+    /// Reloads the service: its children in order, then `do_reload` (the other way round with
+    /// `start_before`). Services that are not ready are skipped. Every ready service is reloaded
+    /// even if one fails; the first failure is returned.
+    pub fn reload(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            if self.state() != State::Ready {
+                return Ok(());
+            }
+            let manager = self.manager()?.clone();
+            let _sequence = self.node.sequence.lock().await;
+            let mut first_error = None;
+            if self.hooks().start_before {
+                if let Err(err) = self.run_do_reload(&manager).await {
+                    first_error.get_or_insert(err);
+                }
+            }
+            for child in self.children() {
+                if let Err(err) = child.reload().await {
+                    first_error.get_or_insert(err);
+                }
+            }
+            if !self.hooks().start_before {
+                if let Err(err) = self.run_do_reload(&manager).await {
+                    first_error.get_or_insert(err);
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        })
+    }
+
+    async fn run_do_reload(&self, _manager: &Arc<dyn AsyncManager>) -> Result<(), Error> {
+        let service = self.hooks().service.clone();
+        guarded(service.do_reload(self)).await.map_err(|cause| {
+            let err = Error::new(ErrorKind::ReloadFailed, self.path(), "do_reload failed").with_source(cause);
+            log::error!("{}", err.chain());
+            err
+        })
+    }
+
+    /// Starts the service if it is not running, then waits until it stops. Returns the failure
+    /// if the service (or, through it, any part of the tree) failed.
+    pub async fn serve_forever(&self) -> Result<(), Error> {
+        if self.state().is_down() {
+            self.start().await?;
+        }
+        match self.node.state.wait_until(|s| s == State::Stopped || s == State::Failed).await {
+            State::Failed => Err(self.failure_or(State::Failed)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts the service, runs `body`, and stops the service again, also when `body` panics.
+    /// Returns what `body` returned, or the error of the start or the stop.
+    pub async fn while_started<F: Future>(&self, body: F) -> Result<F::Output, Error> {
+        self.start().await?;
+        let output = AssertUnwindSafe(body).catch_unwind().await;
+        let stopped = self.stop().await;
+        match output {
+            Ok(output) => stopped.map(|()| output),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+/// A failure reached `ctx`: record it up to the root, and stop the root.
+///
+/// This is the one place that decides what a failure does. Today every service escalates to
+/// its parent; per-child restart policies would be consulted here, at each level.
+pub(crate) fn escalate(ctx: &Context, err: Error) {
+    log::error!("{}", err.chain());
+    let mut at = ctx.clone();
+    loop {
+        at.record_failure(err.duplicate());
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    let root = at;
+    if let Some(from) = root.request_stop() {
+        if let Ok(manager) = root.manager().cloned() {
+            let ctx = root.clone();
+            manager.spawn(Box::pin(async move { ctx.stop_sequence(from).await }));
+        }
+    }
+}
+
+/// Runs a hook, turning a panic into an error.
+async fn guarded<T>(hook: impl Future<Output = Result<T, crate::BoxError>>) -> Result<T, crate::BoxError> {
+    match AssertUnwindSafe(hook).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(format!("panicked: {}", panic_message(panic.as_ref())).into()),
+    }
+}
+
+/// `Some(output)` if `future` finishes within `limit`.
+async fn within<F: Future>(manager: &dyn AsyncManager, limit: Duration, future: F) -> Option<F::Output> {
+    match select(std::pin::pin!(future), manager.sleep(limit)).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(_) => None,
+    }
+}

@@ -1,0 +1,11 @@
+//! Glue between Ginkgo's service tree and plain OS threads: no async runtime.
+//!
+//! [`ThreadManager`] runs every task on a thread of its own, driving the task's future with a
+//! minimal `block_on`; timers come from one shared timer thread. A task that blocks (in a
+//! system call, or in `std::thread::sleep`) only blocks its own thread, so ordinary blocking code
+//! works, but it can then only be cancelled at its next await point: a thread still running
+//! after `stop_timeout` is reported by the stop, never silently left behind.
+
+mod manager;
+
+pub use manager::{ThreadManager, block_on};

@@ -1,0 +1,68 @@
+//! Ginkgo: a framework for network service daemons.
+//!
+//! A daemon is a tree of [`Service`]s. Each service starts, stops and reloads, contains child
+//! services, and owns the tasks it spawns; the framework runs the hooks in the right order, ends
+//! every task when its service stops, and carries failures up the tree. Which async runtime runs
+//! the tasks is a [`Backend`], chosen at run time among those compiled in by cargo feature:
+//!
+//! | feature     | backend name | manager                         |
+//! |-------------|--------------|---------------------------------|
+//! | `tokio`     | `tokio`      | [`backends::TokioManager`]      |
+//! | `async-std` | `async-std`  | [`backends::AsyncStdManager`]   |
+//! | `smol`      | `smol`       | [`backends::SmolManager`]       |
+//! | `threads`   | `threads`    | [`backends::ThreadManager`]     |
+//!
+//! ```
+//! use std::time::Duration;
+//! use ginkgo::{async_trait, Backend, BoxError, Context, Readiness, Service};
+//!
+//! struct HelloWorld;
+//!
+//! #[async_trait]
+//! impl Service for HelloWorld {
+//!     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+//!         ctx.spawn(|ctx| async move {
+//!             loop {
+//!                 println!("Hello World");
+//!                 ctx.sleep(Duration::from_secs(1)).await?;
+//!             }
+//!         });
+//!         Ok(Readiness::Ready)
+//!     }
+//! }
+//!
+//! let backend = Backend::default();
+//! let hello = backend.service(HelloWorld);
+//! backend.block_on(async {
+//!     hello.start().await?;
+//!     // ... the daemon runs; `hello.serve_forever().await` would wait for its end.
+//!     hello.stop().await
+//! })?;
+//! # Ok::<(), ginkgo::Error>(())
+//! ```
+#![doc(test(attr(deny(warnings))))]
+
+mod backend;
+pub mod testing;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+pub use backend::{Backend, UnknownBackend};
+pub use ginkgo_core::{
+    AsyncManager, BoxError, Chain, Context, Error, ErrorKind, IntoService, Readiness, Service, ServiceHandle, Snapshot,
+    State, Stopping, TaskHandle, TaskResult, async_trait,
+};
+
+/// The backend crates compiled into this build, by cargo feature.
+pub mod backends {
+    #[cfg(feature = "async-std")]
+    pub use ginkgo_asyncstd::AsyncStdManager;
+    #[cfg(feature = "smol")]
+    pub use ginkgo_asyncstd::SmolManager;
+    #[cfg(feature = "threads")]
+    pub use ginkgo_threads::ThreadManager;
+    #[cfg(feature = "tokio")]
+    pub use ginkgo_tokio::TokioManager;
+}
