@@ -51,8 +51,8 @@ pub struct ReadmeDoctests;
 
 pub use backend::{Backend, UnknownBackend};
 pub use ginkgo_core::{
-    AsyncManager, BoxError, Chain, Context, Error, ErrorKind, IntoService, Readiness, Service, ServiceHandle, Snapshot,
-    State, Stopping, TaskHandle, TaskResult, async_trait,
+    AsyncManager, BoxError, Chain, Context, Error, ErrorKind, Gauge, IntoService, Readiness, Service, ServiceHandle,
+    Snapshot, State, Stopping, TaskHandle, TaskResult, async_trait,
 };
 
 /// The backend crates compiled into this build, by cargo feature.

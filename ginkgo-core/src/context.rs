@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Stopping};
 use crate::handle::{IntoService, ServiceHandle};
 use crate::state::{StateCell, lock};
 use crate::task::{StopSignal, TaskHandle, TaskResult, TaskSet};
-use crate::{AsyncManager, Service, Snapshot, State};
+use crate::{AsyncManager, Gauge, Service, Snapshot, State};
 
 /// A service's node in the tree: its state, children, manager and tasks.
 ///
@@ -59,6 +59,8 @@ pub(crate) struct Node {
     pub(crate) run: Mutex<Run>,
     /// Notified when anything in `run` changes.
     pub(crate) run_changed: Event,
+    /// Named numbers shown in the snapshot, in the order they were first asked for.
+    pub(crate) gauges: Mutex<Vec<(String, Gauge)>>,
     /// Held while a start, stop or reload sequence runs, so they never interleave.
     pub(crate) sequence: futures::lock::Mutex<()>,
 }
@@ -92,6 +94,7 @@ impl Context {
             state: StateCell::new(),
             run: Mutex::new(Run::default()),
             run_changed: Event::new(),
+            gauges: Mutex::new(Vec::new()),
             sequence: futures::lock::Mutex::new(()),
         });
         Context { node }
@@ -220,8 +223,20 @@ impl Context {
             path: self.path(),
             state: self.state(),
             tasks: self.node.tasks.live(),
+            gauges: lock(&self.node.gauges).iter().map(|(name, gauge)| (name.clone(), gauge.get())).collect(),
             children: self.children().iter().map(Context::snapshot).collect(),
         }
+    }
+
+    /// The gauge called `name` (made at zero on first use): a number shown in the snapshot.
+    pub fn gauge(&self, name: &str) -> Gauge {
+        let mut gauges = lock(&self.node.gauges);
+        if let Some((_, gauge)) = gauges.iter().find(|(n, _)| n == name) {
+            return gauge.clone();
+        }
+        let gauge = Gauge::default();
+        gauges.push((name.to_string(), gauge.clone()));
+        gauge
     }
 
     // ----- tasks -------------------------------------------------------------------------

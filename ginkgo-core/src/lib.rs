@@ -10,6 +10,7 @@
 
 mod context;
 mod error;
+mod gauge;
 mod handle;
 mod lifecycle;
 mod manager;
@@ -21,6 +22,7 @@ mod task;
 pub use async_trait::async_trait;
 pub use context::Context;
 pub use error::{BoxError, Chain, Error, ErrorKind, Stopping};
+pub use gauge::Gauge;
 pub use handle::{IntoService, ServiceHandle};
 pub use manager::AsyncManager;
 pub use service::{Readiness, Service};

@@ -10,7 +10,7 @@ use crate::State;
 ///
 /// ```text
 /// HelloWorld ready (1 task)
-///   HelloWorldServer ready (3 tasks)
+///   HelloWorldServer ready (3 tasks, connections 2)
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub state: State,
     /// How many of its tasks were alive.
     pub tasks: usize,
+    /// Its gauges ([`Context::gauge`](crate::Context::gauge)) and their values.
+    pub gauges: Vec<(String, i64)>,
     /// Its children, in order.
     pub children: Vec<Snapshot>,
 }
@@ -38,7 +40,11 @@ impl Snapshot {
 
     fn write(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let plural = if self.tasks == 1 { "" } else { "s" };
-        writeln!(f, "{:indent$}{} {} ({} task{plural})", "", self.name, self.state, self.tasks, indent = depth * 2)?;
+        write!(f, "{:indent$}{} {} ({} task{plural}", "", self.name, self.state, self.tasks, indent = depth * 2)?;
+        for (name, value) in &self.gauges {
+            write!(f, ", {name} {value}")?;
+        }
+        writeln!(f, ")")?;
         self.children.iter().try_for_each(|c| c.write(f, depth + 1))
     }
 }
