@@ -5,7 +5,16 @@ use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use ginkgo_core::{AsyncManager, Error, IntoService, ServiceHandle};
+use ginkgo_core::{AsyncManager, Config, Error, IntoService, ServiceHandle};
+
+ginkgo_core::setting!(
+    /// Read with [`Backend::from_config`].
+    pub static ASYNC: String {
+        name: "async",
+        default: Backend::default().name().to_string(),
+        help: "The async backend that runs the services: tokio, smol, async-std or threads\n(those compiled into this build)",
+    }
+);
 
 /// An async backend compiled into this build: what runs the services' tasks.
 ///
@@ -77,6 +86,11 @@ impl Backend {
             .copied()
             .find(|b| b.name() == name)
             .ok_or_else(|| UnknownBackend { name: name.to_string() })
+    }
+
+    /// The backend the `async` setting names in `config`.
+    pub fn from_config(config: &Config) -> Result<Backend, UnknownBackend> {
+        Backend::from_name(&ASYNC.get(config))
     }
 
     /// A new manager of this backend, for a root service.

@@ -49,10 +49,10 @@ pub mod testing;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub use backend::{Backend, UnknownBackend};
+pub use backend::{ASYNC, Backend, UnknownBackend};
 pub use ginkgo_core::{
-    AsyncManager, BoxError, Chain, Context, Error, ErrorKind, Gauge, IntoService, Readiness, Service, ServiceHandle,
-    Snapshot, State, Stopping, TaskHandle, TaskResult, async_trait,
+    AsyncManager, BoxError, Chain, Config, Context, Error, ErrorKind, Gauge, IntoService, Readiness, Service,
+    ServiceHandle, Setting, Snapshot, State, Stopping, TaskHandle, TaskResult, async_trait, config, setting,
 };
 
 /// The backend crates compiled into this build, by cargo feature.

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Stopping};
 use crate::handle::{IntoService, ServiceHandle};
 use crate::state::{StateCell, lock};
 use crate::task::{StopSignal, TaskHandle, TaskResult, TaskSet};
-use crate::{AsyncManager, Gauge, Service, Snapshot, State};
+use crate::{AsyncManager, Config, Gauge, Service, Snapshot, State};
 
 /// A service's node in the tree: its state, children, manager and tasks.
 ///
@@ -54,6 +54,8 @@ pub(crate) struct Node {
     pub(crate) parent: Mutex<Weak<Node>>,
     pub(crate) children: Mutex<Vec<Context>>,
     pub(crate) manager: OnceLock<Arc<dyn AsyncManager>>,
+    /// The configuration the service reads; inherited like the manager.
+    pub(crate) config: OnceLock<Config>,
     pub(crate) tasks: TaskSet,
     pub(crate) state: StateCell,
     pub(crate) run: Mutex<Run>,
@@ -90,6 +92,7 @@ impl Context {
             parent: Mutex::new(Weak::new()),
             children: Mutex::new(Vec::new()),
             manager: OnceLock::new(),
+            config: OnceLock::new(),
             tasks: TaskSet::new(weak.clone()),
             state: StateCell::new(),
             run: Mutex::new(Run::default()),
@@ -162,6 +165,9 @@ impl Context {
         if let Some(manager) = self.node.manager.get() {
             handle.inherit_manager(manager.as_ref());
         }
+        if let Some(config) = self.node.config.get() {
+            handle.set_config(config.clone());
+        }
         lock(&self.node.children).push(handle.context().clone());
         handle
     }
@@ -199,6 +205,25 @@ impl Context {
                 child.inherit_manager(mine.as_ref());
             }
         }
+    }
+
+    /// Gives this service (and every descendant that has none) the configuration it reads.
+    pub(crate) fn set_config(&self, config: Config) {
+        if self.node.config.get().is_none() {
+            let _ = self.node.config.set(config);
+        }
+        if let Some(mine) = self.node.config.get() {
+            for child in self.children() {
+                child.set_config(mine.clone());
+            }
+        }
+    }
+
+    /// The configuration this service reads its settings from: the one its tree was given
+    /// ([`ServiceHandle::with_config`]), or else the process's current one
+    /// ([`Config::current`]).
+    pub fn config(&self) -> &Config {
+        self.node.config.get().unwrap_or_else(|| Config::current())
     }
 
     /// The service's async manager, once it has one.

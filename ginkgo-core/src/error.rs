@@ -26,6 +26,8 @@ pub enum ErrorKind {
     StopFailed,
     /// `do_reload` returned an error or panicked.
     ReloadFailed,
+    /// The configuration could not be (re)loaded; the old one stays in force.
+    ConfigFailed,
     /// A task spawned by the service returned an error.
     TaskFailed,
     /// A task spawned by the service panicked.

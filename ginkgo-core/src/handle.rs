@@ -4,7 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{AsyncManager, Context, Error, Service};
+use crate::{AsyncManager, Config, Context, Error, Service};
 
 /// A handle to a service: the service itself (for its own methods) and its [`Context`] (for the
 /// life cycle), which the handle dereferences to.
@@ -60,6 +60,13 @@ impl<S: Service> ServiceHandle<S> {
     /// them. A root service needs one before it can start; children inherit their parent's.
     pub fn with_manager(self, manager: Arc<dyn AsyncManager>) -> Self {
         self.context.set_manager(manager);
+        self
+    }
+
+    /// Gives the service (and its descendants) the configuration they read settings from.
+    /// Without one they read the process's current configuration.
+    pub fn with_config(self, config: Config) -> Self {
+        self.context.set_config(config);
         self
     }
 

@@ -8,6 +8,7 @@
 //! [`ServiceHandle`] (what you hold).
 #![doc(test(attr(deny(warnings))))]
 
+pub mod config;
 mod context;
 mod error;
 mod gauge;
@@ -20,6 +21,7 @@ mod state;
 mod task;
 
 pub use async_trait::async_trait;
+pub use config::{Config, Setting};
 pub use context::Context;
 pub use error::{BoxError, Chain, Error, ErrorKind, Stopping};
 pub use gauge::Gauge;

@@ -316,6 +316,16 @@ impl Context {
         })
     }
 
+    /// Reloads the configuration this service reads ([`Context::config`]) and then, if the new
+    /// one is valid, the service tree ([`reload`](Context::reload)). A configuration that does
+    /// not load leaves both the old values and the tree untouched, and is the error returned.
+    pub async fn reload_config(&self) -> Result<(), Error> {
+        self.config().reload().map_err(|cause| {
+            Error::new(ErrorKind::ConfigFailed, self.path(), "configuration not reloaded").with_source(cause)
+        })?;
+        self.reload().await
+    }
+
     async fn run_do_reload(&self, _manager: &Arc<dyn AsyncManager>) -> Result<(), Error> {
         let service = self.hooks().service.clone();
         guarded(service.do_reload(self)).await.map_err(|cause| {

@@ -1,0 +1,372 @@
+//! `Config`: one loaded configuration, read live and reloaded as a whole.
+
+use std::any::Any;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arc_swap::ArcSwap;
+use event_listener::Event;
+use figment::providers::Env;
+use figment::value::{Dict, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+
+use super::group::Group;
+use super::setting::{Declared, declared};
+use super::source::{ConfigFile, Overrides, insert_dotted, leaf_paths};
+use super::{ConfigError, ENV_PREFIX, suggest};
+use crate::state::lock;
+
+/// Keys that are understood without being settings.
+const SPECIAL_KEYS: [&str; 1] = ["service"];
+
+/// A configuration: the values of every declared [`Setting`](super::Setting), from the layers
+/// defaults < config file < environment (`GINKGO_…`) < explicit overrides (`--set`).
+///
+/// Loading validates every declared setting at once, so a wrong value is reported before
+/// anything starts. [`reload`](Config::reload) reads the sources again and replaces all values
+/// in one step, or keeps the old ones if anything is wrong. Cloning is cheap and clones share
+/// the values; distinct configurations can live side by side in one process.
+///
+/// ```
+/// use ginkgo_core::{setting, Config};
+///
+/// setting!(pub static GREETING: String {
+///     name: "example.greeting",
+///     default: "hello".to_string(),
+///     help: "What to say",
+/// });
+///
+/// let loud = Config::builder().set("example.greeting", "HELLO").load().unwrap();
+/// let quiet = Config::defaults();
+/// assert_eq!(GREETING.get(&loud), "HELLO");
+/// assert_eq!(GREETING.get(&quiet), "hello");
+/// assert_eq!(loud.group("example").get::<String>("greeting").as_deref(), Some("HELLO"));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sources: Sources,
+    values: ArcSwap<Values>,
+    /// Notified after every successful reload.
+    pub(crate) changed: Event,
+    /// Serializes reloads.
+    reloading: Mutex<()>,
+}
+
+#[derive(Clone, Default)]
+struct Sources {
+    file: Option<PathBuf>,
+    env: bool,
+    overrides: Overrides,
+}
+
+/// The values of one load.
+pub(crate) struct Values {
+    pub(crate) figment: Figment,
+    pub(crate) merged: Dict,
+    slots: Vec<Option<Slot>>,
+    warnings: Vec<String>,
+}
+
+struct Slot {
+    value: Arc<dyn Any + Send + Sync>,
+    raw: Value,
+    /// Goes up by one whenever a reload changes this value.
+    version: u64,
+}
+
+/// Builds a [`Config`]: which file, whether to read the environment, which overrides.
+#[derive(Clone, Default)]
+pub struct ConfigBuilder {
+    sources: Sources,
+}
+
+impl ConfigBuilder {
+    /// Reads this config file (`.toml` or `.json`, by extension).
+    pub fn file(mut self, path: impl AsRef<Path>) -> Self {
+        self.sources.file = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Whether `GINKGO_…` environment variables set values (on by default).
+    pub fn env(mut self, read: bool) -> Self {
+        self.sources.env = read;
+        self
+    }
+
+    /// Sets `key` (a dotted name) to `value`, parsed like an environment value (`180` is a
+    /// number, `true` a bool, anything else a string). Overrides win over every other layer.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.sources.overrides.pairs.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets a `KEY=VALUE` pair, as given to `--set`.
+    pub fn set_pair(self, pair: &str) -> Result<Self, ConfigError> {
+        match pair.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok(self.set(key.trim(), value)),
+            _ => Err(ConfigError::new(format!("bad --set `{pair}`: expected KEY=VALUE"))),
+        }
+    }
+
+    /// Reads every source and validates every declared setting.
+    pub fn load(self) -> Result<Config, ConfigError> {
+        let values = Values::build(&self.sources, None)?;
+        values.log_warnings();
+        Ok(Config {
+            inner: Arc::new(Inner {
+                sources: self.sources,
+                values: ArcSwap::from_pointee(values),
+                changed: Event::new(),
+                reloading: Mutex::new(()),
+            }),
+        })
+    }
+}
+
+impl Config {
+    /// A builder; the environment is read unless turned off.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder { sources: Sources { env: true, ..Default::default() } }
+    }
+
+    /// Every setting at its default: no file, no environment.
+    pub fn defaults() -> Config {
+        let sources = Sources::default();
+        let values = Values::build(&sources, None).unwrap_or_else(|err| {
+            log::error!("a setting's default does not fit its own type: {err}");
+            Values::empty()
+        });
+        Config {
+            inner: Arc::new(Inner {
+                sources,
+                values: ArcSwap::from_pointee(values),
+                changed: Event::new(),
+                reloading: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Makes this the process's current configuration ([`Config::current`]). Only the first
+    /// call takes effect; later ones return the configuration they could not replace.
+    pub fn install(self) -> Result<(), Config> {
+        CURRENT.set(self)
+    }
+
+    /// The process's current configuration: the installed one, or else the defaults.
+    pub fn current() -> &'static Config {
+        CURRENT.get_or_init(Config::defaults)
+    }
+
+    /// Reads the sources again and, if every value is valid, replaces all values at once: a key
+    /// removed from the file returns to its default. On any error the old values stay in force
+    /// and the error is returned (and logged).
+    pub fn reload(&self) -> Result<(), ConfigError> {
+        let _one_at_a_time = lock(&self.inner.reloading);
+        let old = self.inner.values.load_full();
+        match Values::build(&self.inner.sources, Some(&old)) {
+            Ok(values) => {
+                values.log_warnings();
+                self.inner.values.store(Arc::new(values));
+                self.inner.changed.notify(usize::MAX);
+                log::info!("configuration reloaded");
+                Ok(())
+            }
+            Err(err) => {
+                log::error!("reload failed, keeping the current configuration: {err}");
+                Err(err)
+            }
+        }
+    }
+
+    /// The config file, if there is one.
+    pub fn file(&self) -> Option<&Path> {
+        self.inner.sources.file.as_deref()
+    }
+
+    /// `path` made absolute against the config file's folder (relative paths in a config file
+    /// mean "next to the file"); unchanged without a file or when already absolute.
+    pub fn resolve_path(&self, path: impl AsRef<Path>) -> PathBuf {
+        let path = path.as_ref();
+        match self.file().and_then(Path::parent) {
+            Some(folder) if path.is_relative() => folder.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    /// The special `service` key: what to run.
+    pub fn service(&self) -> Option<String> {
+        self.value("service").and_then(|v| v.into_string())
+    }
+
+    /// The raw value at dotted `key`, from any layer (defaults included).
+    pub fn value(&self, key: &str) -> Option<Value> {
+        self.inner.values.load().figment.find_value(key).ok()
+    }
+
+    /// A view of the values under dotted `prefix` (`""` for all).
+    pub fn group(&self, prefix: &str) -> Group {
+        Group::new(self.inner.values.load_full(), prefix)
+    }
+
+    /// The warnings of the last (re)load: unknown keys, with suggestions.
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner.values.load().warnings.clone()
+    }
+
+    /// The help block: `config settings:` then one aligned line per setting with its help and
+    /// current value.
+    pub fn help(&self) -> String {
+        super::help::render(self)
+    }
+
+    pub(crate) fn slot(&self, declared: &Declared) -> Option<Arc<dyn Any + Send + Sync>> {
+        let index = match declared.index.get() {
+            Some(index) => *index,
+            None => {
+                super::setting::declared();
+                *declared.index.get()?
+            }
+        };
+        self.inner.values.load().slots.get(index)?.as_ref().map(|slot| slot.value.clone())
+    }
+
+    /// The version of a setting's value: goes up when a reload changes it.
+    pub(crate) fn version(&self, declared: &Declared) -> u64 {
+        let Some(index) = declared.index.get() else { return 0 };
+        self.inner.values.load().slots.get(*index).and_then(Option::as_ref).map_or(0, |s| s.version)
+    }
+
+    pub(crate) fn changed_event(&self) -> &Event {
+        &self.inner.changed
+    }
+
+    /// The current value of a setting as configuration syntax, for help output.
+    pub(crate) fn raw(&self, declared: &Declared) -> Option<Value> {
+        let index = declared.index.get()?;
+        self.inner.values.load().slots.get(*index)?.as_ref().map(|s| s.raw.clone())
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config").field("file", &self.file()).finish()
+    }
+}
+
+static CURRENT: OnceLock<Config> = OnceLock::new();
+
+/// Every declared default, as one provider.
+struct Defaults;
+
+impl Provider for Defaults {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("defaults")
+    }
+
+    fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        for declared in declared() {
+            insert_dotted(&mut dict, declared.name, declared.default_value());
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+impl Values {
+    fn empty() -> Values {
+        Values { figment: Figment::new(), merged: Dict::new(), slots: Vec::new(), warnings: Vec::new() }
+    }
+
+    fn build(sources: &Sources, previous: Option<&Values>) -> Result<Values, ConfigError> {
+        let file = sources.file.as_deref().map(ConfigFile::read).transpose()?;
+        let mut figment = Figment::from(Defaults);
+        let mut warnings = Vec::new();
+        if let Some(file) = &file {
+            warnings.extend(unknown_keys(&leaf_paths(&file.values), &file.path.display().to_string()));
+            figment = figment.merge(file.clone());
+        }
+        if sources.env {
+            let env = Env::prefixed(ENV_PREFIX).split("__");
+            if let Ok(data) = env.data() {
+                let keys: Vec<String> = data.values().flat_map(leaf_paths).collect();
+                warnings.extend(unknown_keys(&keys, "environment"));
+            }
+            figment = figment.merge(env);
+        }
+        if !sources.overrides.pairs.is_empty() {
+            warnings.extend(unknown_keys(&leaf_paths(&sources.overrides.dict()), "--set"));
+            figment = figment.merge(sources.overrides.clone());
+        }
+
+        let mut slots = Vec::new();
+        for declared in declared() {
+            let value =
+                (declared.extract)(&figment, declared.name).map_err(|err| describe(*err, declared, file.as_ref()))?;
+            let raw = figment.find_value(declared.name).unwrap_or_else(|_| declared.default_value());
+            let version = match previous.and_then(|p| p.slots.get(slots.len())).and_then(Option::as_ref) {
+                Some(old) if old.raw == raw => old.version,
+                Some(old) => old.version + 1,
+                None => 0,
+            };
+            slots.push(Some(Slot { value, raw, version }));
+        }
+        let merged = figment.extract::<Dict>().unwrap_or_default();
+        Ok(Values { figment, merged, slots, warnings })
+    }
+
+    fn log_warnings(&self) {
+        for warning in &self.warnings {
+            log::warn!("{warning}");
+        }
+    }
+}
+
+/// Warnings for keys that are no declared setting, with a suggestion when one is close.
+fn unknown_keys(keys: &[String], source: &str) -> Vec<String> {
+    let names: Vec<&str> = declared().iter().map(|d| d.name).collect();
+    let known = |key: &str| {
+        SPECIAL_KEYS.contains(&key)
+            || names.iter().any(|name| {
+                key == *name
+                    || key.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'))
+                    || name.strip_prefix(key).is_some_and(|rest| rest.starts_with('.'))
+            })
+    };
+    keys.iter()
+        .filter(|key| !known(key))
+        .map(|key| match suggest::closest(key, names.iter().copied()) {
+            Some(near) => format!("{source}: unknown setting `{key}`; did you mean `{near}`?"),
+            None => format!("{source}: unknown setting `{key}`"),
+        })
+        .collect()
+}
+
+/// One line naming where the bad value came from, the setting, the expected type and the value.
+fn describe(err: figment::Error, declared: &Declared, file: Option<&ConfigFile>) -> ConfigError {
+    let origin = err.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_default();
+    let place = match (&err.metadata, file) {
+        (Some(meta), Some(file)) if matches!(&meta.source, Some(figment::Source::File(p)) if *p == file.path) => {
+            match file.line_of(&err.path) {
+                Some(line) => format!("{}:{line}", file.path.display()),
+                None => file.path.display().to_string(),
+            }
+        }
+        _ if origin.contains("environment") => format!("environment variable {}", declared.env_var()),
+        _ if origin == "--set" => "--set".to_string(),
+        _ => origin,
+    };
+    let what = match &err.kind {
+        figment::error::Kind::InvalidType(actual, _) => {
+            format!("setting `{}` expects {}, found {actual}", declared.name, declared.type_name())
+        }
+        figment::error::Kind::InvalidValue(actual, expected) => {
+            format!("setting `{}` expects {expected}, found {actual}", declared.name)
+        }
+        other => format!("setting `{}`: {other}", declared.name),
+    };
+    if place.is_empty() { ConfigError::new(what) } else { ConfigError::new(format!("{place}: {what}")) }
+}

@@ -1,0 +1,25 @@
+//! Settings and configuration: typed, documented values, read live, reloaded as a whole.
+//!
+//! Declare a [`Setting`] with [`setting!`](crate::setting) next to the code that uses it; load a
+//! [`Config`] from a file, the environment and overrides; read settings from it. Every declared
+//! setting is known to the process before `main` runs ([`all_settings`]), so help output and
+//! validation need no service to be built.
+
+#[allow(clippy::module_inception)]
+mod config;
+mod error;
+mod group;
+mod help;
+mod setting;
+mod source;
+mod suggest;
+mod watch;
+
+pub use config::{Config, ConfigBuilder};
+pub use error::ConfigError;
+pub use group::Group;
+pub use setting::{__private, Declared, Setting, all_settings};
+pub use watch::Watch;
+
+/// The prefix of environment variables that set values: `GINKGO_RATE_PER_MINUTE=180`.
+pub const ENV_PREFIX: &str = "GINKGO_";

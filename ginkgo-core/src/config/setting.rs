@@ -1,0 +1,262 @@
+//! `Setting<T>`: a typed, documented, live configuration value, declared once.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+
+use figment::Figment;
+use figment::value::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::Config;
+use super::watch::Watch;
+
+/// Declares a [`Setting`]: a `static` with a dotted name, a typed default and a help text. It is
+/// registered for discovery (help output, validation of config files) before `main` runs. Its
+/// help text also becomes its documentation.
+///
+/// ```
+/// use ginkgo_core::{setting, Config};
+///
+/// setting!(
+///     /// How many messages a minute.
+///     pub static RATE: u32 {
+///         name: "rate_per_minute",
+///         default: 60,
+///         help: "Rate at which to emit message",
+///     }
+/// );
+///
+/// let config = Config::builder().set("rate_per_minute", "180").load().unwrap();
+/// assert_eq!(RATE.get(&config), 180);
+/// assert_eq!(RATE.get(&Config::defaults()), 60);
+/// ```
+#[macro_export]
+macro_rules! setting {
+    (
+        $(#[$attr:meta])*
+        $vis:vis static $ident:ident : $ty:ty {
+            name: $name:literal,
+            default: $default:expr,
+            help: $help:literal $(,)?
+        }
+    ) => {
+        #[doc = concat!("The setting `", $name, "`: ", $help)]
+        ///
+        $(#[$attr])*
+        $vis static $ident: $crate::config::Setting<$ty> = {
+            static DECLARED: $crate::config::Declared = $crate::config::Declared::__new(
+                $name,
+                $help,
+                ::std::any::type_name::<$ty>,
+                || $crate::config::__private::to_value::<$ty>(&{ $default }),
+                $crate::config::__private::extract::<$ty>,
+            );
+            $crate::config::__private::inventory::submit! {
+                $crate::config::__private::Registered(&DECLARED)
+            }
+            $crate::config::Setting::__new(&DECLARED, || $default)
+        };
+    };
+}
+
+/// A typed configuration value. Declare one with [`setting!`](crate::setting); read it from a
+/// [`Config`] with [`get`](Setting::get) or [`load`](Setting::load): every read sees the
+/// current value, so a reload takes effect at the next read without restarting anything.
+pub struct Setting<T: 'static> {
+    declared: &'static Declared,
+    default: fn() -> T,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Setting<T>
+where
+    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
+{
+    #[doc(hidden)]
+    pub const fn __new(declared: &'static Declared, default: fn() -> T) -> Self {
+        Setting { declared, default, _type: PhantomData }
+    }
+
+    /// The dotted name, as config files and `--set` spell it.
+    pub fn name(&self) -> &'static str {
+        self.declared.name
+    }
+
+    /// The help text.
+    pub fn help(&self) -> &'static str {
+        self.declared.help
+    }
+
+    /// The default value.
+    pub fn default_value(&self) -> T {
+        (self.default)()
+    }
+
+    /// The declaration, with everything help output needs.
+    pub fn declared(&self) -> &'static Declared {
+        self.declared
+    }
+
+    /// The current value in `config`, shared: the cheapest read.
+    pub fn load(&self, config: &Config) -> Arc<T> {
+        match config.slot(self.declared) {
+            Some(value) => match value.downcast::<T>() {
+                Ok(value) => value,
+                Err(_) => Arc::new(self.default_value()),
+            },
+            None => Arc::new(self.default_value()),
+        }
+    }
+
+    /// The current value in `config`, cloned.
+    pub fn get(&self, config: &Config) -> T {
+        T::clone(&self.load(config))
+    }
+
+    /// A reader that can tell when this setting's value has changed since it last looked.
+    pub fn watch(&'static self, config: &Config) -> Watch<T> {
+        Watch::new(self, config.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Setting<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setting").field("name", &self.declared.name).finish()
+    }
+}
+
+type Extract = fn(&Figment, &str) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>>;
+
+/// What is known of a declared setting without its type: name, help, type, default.
+pub struct Declared {
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
+    type_name: fn() -> &'static str,
+    default: fn() -> Value,
+    pub(crate) extract: Extract,
+    /// Position in the process-wide list of settings, fixed on first use.
+    pub(crate) index: OnceLock<usize>,
+}
+
+impl Declared {
+    #[doc(hidden)]
+    pub const fn __new(
+        name: &'static str,
+        help: &'static str,
+        type_name: fn() -> &'static str,
+        default: fn() -> Value,
+        extract: Extract,
+    ) -> Self {
+        Declared { name, help, type_name, default, extract, index: OnceLock::new() }
+    }
+
+    /// The dotted name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The help text.
+    pub fn help(&self) -> &'static str {
+        self.help
+    }
+
+    /// The Rust type, without module paths: `u32`, `String`, `Vec<String>`.
+    pub fn type_name(&self) -> String {
+        short_type((self.type_name)())
+    }
+
+    /// The default, as a configuration value.
+    pub fn default_value(&self) -> Value {
+        (self.default)()
+    }
+
+    /// The environment variable that sets it: `GINKGO_` then the name in capitals, with `__`
+    /// between the parts of a dotted name (`flask.debug` → `GINKGO_FLASK__DEBUG`).
+    pub fn env_var(&self) -> String {
+        format!("{}{}", super::ENV_PREFIX, self.name.to_uppercase().replace('.', "__"))
+    }
+}
+
+impl std::fmt::Debug for Declared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Declared").field("name", &self.name).field("type", &self.type_name()).finish()
+    }
+}
+
+/// `alloc::vec::Vec<alloc::string::String>` → `Vec<String>`.
+fn short_type(full: &str) -> String {
+    let mut out = String::new();
+    let mut segment = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or(""));
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or(""));
+    out
+}
+
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+
+    pub use inventory;
+
+    /// A declaration, as collected before `main`.
+    pub struct Registered(pub &'static Declared);
+
+    inventory::collect!(Registered);
+
+    pub fn to_value<T: Serialize>(value: &T) -> Value {
+        Value::serialize(value).unwrap_or_else(|err| Value::from(format!("(default cannot be shown: {err})")))
+    }
+
+    pub fn extract<T: DeserializeOwned + Send + Sync + 'static>(
+        figment: &Figment,
+        name: &str,
+    ) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>> {
+        match figment.extract_inner::<T>(name) {
+            Ok(value) => Ok(Arc::new(value)),
+            Err(err) => Err(Box::new(err)),
+        }
+    }
+}
+
+/// Every declared setting, in a stable order, with each one's index fixed.
+pub(crate) fn declared() -> &'static [&'static Declared] {
+    static ALL: OnceLock<Vec<&'static Declared>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static Declared> = Vec::new();
+        for registered in inventory::iter::<__private::Registered> {
+            all.push(registered.0);
+        }
+        all.sort_by_key(|d| d.name);
+        for (index, declared) in all.iter().enumerate() {
+            let _ = declared.index.set(index);
+        }
+        all
+    })
+}
+
+/// Every declared setting, sorted by name: for help output and discovery.
+pub fn all_settings() -> &'static [&'static Declared] {
+    declared()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type;
+
+    #[test]
+    fn short_type_keeps_generics_but_drops_paths() {
+        assert_eq!(short_type("alloc::vec::Vec<alloc::string::String>"), "Vec<String>");
+        assert_eq!(short_type("u32"), "u32");
+        assert_eq!(short_type("core::option::Option<std::net::SocketAddr>"), "Option<SocketAddr>");
+    }
+}
