@@ -9,6 +9,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod config;
+mod backoff;
 mod context;
 mod error;
 mod gauge;
@@ -21,6 +22,7 @@ mod state;
 mod task;
 
 pub use async_trait::async_trait;
+pub use backoff::Backoff;
 pub use config::{Config, Setting};
 pub use context::Context;
 pub use error::{BoxError, Chain, Error, ErrorKind, Stopping};
