@@ -1,0 +1,66 @@
+//! Spawn a trivial task and await it, on smol: [`Context::spawn`] and its [`TaskHandle`] against
+//! `smol::spawn` and its `Task`.
+//!
+//! Both sides run on smol's global executor (one thread unless `SMOL_THREADS` says otherwise)
+//! and wait with `smol::block_on`.
+//!
+//! [`TaskHandle`]: ginkgo::TaskHandle
+
+use std::time::{Duration, Instant};
+
+use ginkgo::{Backend, Context};
+
+use crate::Mode;
+use crate::cases::spawner::{Spawner, spawn_and_await};
+use crate::measure::{Rounds, alternate};
+use crate::report::Row;
+
+/// The ratio Ginkgo must stay within.
+pub const TARGET: f64 = 1.10;
+
+/// Runs the case: 1,000,000 tasks a round (100,000 in quick mode).
+pub fn run(mode: Mode) -> Vec<Row> {
+    let tasks = mode.pick(100_000, 1_000_000);
+    let rounds = mode.pick(Rounds { warmup: 1, measured: 5 }, Rounds { warmup: 2, measured: 11 });
+    let service = Backend::Smol.service(Spawner);
+    smol::block_on(service.start()).expect("the spawning service starts");
+    let [paired] = alternate(rounds, || [ginkgo(&service, tasks)], || [baseline(tasks)]);
+    smol::block_on(service.stop()).expect("the spawning service stops");
+    vec![Row::new(format!("spawn + await, smol (per task; {tasks} a round)"), &paired, tasks, TARGET)]
+}
+
+/// Ginkgo: a task of `service` (on the smol backend) spawns and awaits `tasks` trivial tasks
+/// through its context. Returns how long it took.
+pub fn ginkgo(service: &Context, tasks: u64) -> Duration {
+    let began = Instant::now();
+    smol::block_on(spawn_and_await(service, tasks)).expect("every task ends cleanly");
+    began.elapsed()
+}
+
+/// The baseline: a smol task spawns and awaits `tasks` trivial tasks with `smol::spawn`.
+/// Returns how long it took.
+pub fn baseline(tasks: u64) -> Duration {
+    let began = Instant::now();
+    let driver = smol::spawn(async move {
+        for _ in 0..tasks {
+            smol::spawn(async {}).await;
+        }
+    });
+    smol::block_on(driver);
+    began.elapsed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sides_run_their_tasks() {
+        let service = Backend::Smol.service(Spawner);
+        smol::block_on(service.start()).unwrap();
+        ginkgo(&service, 100);
+        baseline(100);
+        assert_eq!(service.live_tasks(), 0);
+        smol::block_on(service.stop()).unwrap();
+    }
+}
