@@ -1,0 +1,95 @@
+//! Why a tokio network service could not start.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+
+/// A server could not listen on its address (in use, not an address of this host, a name
+/// that does not resolve, …). The start fails with it, naming the address.
+///
+/// ```
+/// use ginkgo_tokio::ListenError;
+///
+/// let err = ListenError::new("127.0.0.1:7000", std::io::ErrorKind::AddrInUse.into());
+/// assert_eq!(err.to_string(), "cannot listen on 127.0.0.1:7000");
+/// assert_eq!(err.address(), "127.0.0.1:7000");
+/// assert_eq!(err.io_error().kind(), std::io::ErrorKind::AddrInUse);
+/// ```
+#[derive(Debug)]
+pub struct ListenError {
+    address: String,
+    source: io::Error,
+}
+
+impl ListenError {
+    /// The error of listening on `address`, caused by `source`.
+    pub fn new(address: impl Into<String>, source: io::Error) -> Self {
+        ListenError { address: address.into(), source }
+    }
+
+    /// The address as the server was given it.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// What the operating system said.
+    pub fn io_error(&self) -> &io::Error {
+        &self.source
+    }
+}
+
+impl fmt::Display for ListenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot listen on {}", self.address)
+    }
+}
+
+impl StdError for ListenError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A tokio network service was started under another backend: its sockets need tokio's
+/// reactor, which only the tokio backend provides.
+///
+/// ```
+/// use ginkgo_tokio::NeedsTokio;
+///
+/// let err = NeedsTokio::new("StreamServer", "smol");
+/// assert_eq!(
+///     err.to_string(),
+///     "ginkgo_tokio::StreamServer runs only on the tokio backend, not on `smol`"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeedsTokio {
+    service: &'static str,
+    backend: &'static str,
+}
+
+impl NeedsTokio {
+    /// `service` (a type of this crate) was started under `backend`.
+    pub fn new(service: &'static str, backend: &'static str) -> Self {
+        NeedsTokio { service, backend }
+    }
+
+    /// The backend the service was started under.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+}
+
+impl fmt::Display for NeedsTokio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ginkgo_tokio::{} runs only on the tokio backend, not on `{}`", self.service, self.backend)
+    }
+}
+
+impl StdError for NeedsTokio {}
+
+/// Fails unless `ctx` runs on the tokio backend.
+pub(crate) fn require_tokio(ctx: &ginkgo_core::Context, service: &'static str) -> Result<(), NeedsTokio> {
+    let backend = ctx.async_manager().map_or("none", |m| m.backend());
+    if backend == "tokio" { Ok(()) } else { Err(NeedsTokio::new(service, backend)) }
+}
