@@ -108,12 +108,20 @@ impl Backend {
     }
 
     /// Makes `service` a root run by this backend (its children inherit the backend).
+    #[cfg_attr(
+        not(any(feature = "tokio", feature = "async-std", feature = "smol", feature = "threads")),
+        allow(unused_variables)
+    )]
     pub fn service<S: IntoService>(self, service: S) -> ServiceHandle<S::Service> {
         service.into_service().with_manager(self.manager())
     }
 
     /// Runs `future` to completion on this backend, blocking the calling thread. For
     /// synchronous code such as `main` or a test; never call it from inside a task.
+    #[cfg_attr(
+        not(any(feature = "tokio", feature = "async-std", feature = "smol", feature = "threads")),
+        allow(unused_variables)
+    )]
     pub fn block_on<F: Future>(self, future: F) -> F::Output {
         match self {
             #[cfg(feature = "tokio")]

@@ -4,3 +4,5 @@
 //! runs [`hello::HelloWorld`].
 
 pub mod hello;
+pub mod registry;
+pub mod service;

@@ -382,6 +382,12 @@ impl Context {
         self.wait_state(timeout, |s| s == State::Stopped || s == State::Failed).await
     }
 
+    /// Waits, without a deadline, until the service is stopped or failed, and returns which.
+    /// Unlike [`serve_forever`](Context::serve_forever) it never starts the service.
+    pub async fn wait_until_stopped(&self) -> State {
+        self.node.state.wait_until(|s| s == State::Stopped || s == State::Failed).await
+    }
+
     /// Waits for a state that satisfies `done`, at most `timeout`, and returns it.
     pub async fn wait_state(&self, timeout: Duration, done: impl Fn(State) -> bool) -> Result<State, Error> {
         let current = self.state();

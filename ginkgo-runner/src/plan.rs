@@ -1,0 +1,250 @@
+//! From parsed arguments to a checked plan: target, configuration, backend, files, identity.
+//! Everything that can be wrong with the input is found here, before anything starts.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ginkgo::{Backend, Config};
+use nix::unistd::{Gid, Group, Uid, User};
+
+use crate::error::chain;
+use crate::registry::{normalize, short_name};
+use crate::settings::{
+    DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+};
+use crate::{Failure, Registry};
+
+/// Everything needed to run (or control) one service process.
+pub(crate) struct Plan {
+    /// The target as given on the command line.
+    pub(crate) target: String,
+    /// The registered service name.
+    pub(crate) service: String,
+    pub(crate) config: Config,
+    pub(crate) backend: Backend,
+    pub(crate) daemon: bool,
+    /// Where the pid is written: always when daemonized, in the foreground only if configured.
+    pub(crate) pidfile: Option<PathBuf>,
+    /// Where the log goes; `None` is stderr.
+    pub(crate) logfile: Option<PathBuf>,
+    pub(crate) log: LogPlan,
+    pub(crate) rundir: Option<PathBuf>,
+    pub(crate) umask: u32,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) stop_timeout: Duration,
+}
+
+/// How to log: the level, and the optional detailed table.
+#[derive(Clone)]
+pub(crate) struct LogPlan {
+    pub(crate) level: log::LevelFilter,
+    pub(crate) detail: Option<LogConfig>,
+}
+
+/// Who to become once the tree is ready.
+#[derive(Clone, Debug)]
+pub(crate) struct Identity {
+    pub(crate) user: Option<User>,
+    pub(crate) gid: Gid,
+    pub(crate) uid: Option<Uid>,
+}
+
+impl Plan {
+    /// Resolves `target` (a registered name or a config file) with `--set` pairs.
+    pub(crate) fn resolve(
+        registry: &Registry,
+        target: &str,
+        sets: &[String],
+        daemonize: bool,
+    ) -> Result<Plan, Failure> {
+        let config = load_config(target, sets)?;
+        let service = match is_config_file(target) {
+            true => config
+                .service()
+                .ok_or_else(|| Failure::usage(format!("{target}: no `service` key: set it to the service to run")))?,
+            false => normalize(target),
+        };
+        if !registry.contains(&service) {
+            return Err(unknown_service(registry, &service));
+        }
+        let backend = Backend::from_config(&config).map_err(|err| Failure::usage(format!("setting `async`: {err}")))?;
+        let daemon = daemonize || DAEMON.get(&config);
+        let name = short_name(&service);
+        let path = |p: Option<PathBuf>| p.map(|p| absolute(&config.resolve_path(p)));
+        let pidfile = match path(PIDFILE.get(&config)) {
+            Some(explicit) => Some(explicit),
+            None if daemon => Some(home()?.join(format!(".{name}.pid"))),
+            None => None,
+        };
+        let logfile = match path(LOGFILE.get(&config)) {
+            Some(explicit) => Some(explicit),
+            None if daemon => Some(home()?.join(format!(".{name}.log"))),
+            None => None,
+        };
+        let log = LogPlan { level: parse_level(&LOGLEVEL.get(&config))?, detail: LOGCONFIG.get(&config) };
+        if let Some(detail) = &log.detail {
+            check_log_config(detail)?;
+        }
+        let stop_timeout = STOP_TIMEOUT.get(&config);
+        if !(stop_timeout.is_finite() && stop_timeout > 0.0) {
+            return Err(Failure::usage(format!(
+                "setting `stop_timeout`: {stop_timeout} is not a positive number of seconds"
+            )));
+        }
+        Ok(Plan {
+            target: target.to_string(),
+            service,
+            rundir: path(RUNDIR.get(&config)),
+            umask: UMASK.get(&config).0,
+            identity: identity(USER.get(&config).as_deref(), GROUP.get(&config).as_deref())?,
+            stop_timeout: Duration::from_secs_f64(stop_timeout),
+            config,
+            backend,
+            daemon,
+            pidfile,
+            logfile,
+            log,
+        })
+    }
+}
+
+/// True for a target that names a config file rather than a service.
+pub(crate) fn is_config_file(target: &str) -> bool {
+    let lower = target.to_ascii_lowercase();
+    [".toml", ".json", ".yaml", ".yml"].iter().any(|ext| lower.ends_with(ext)) || target.contains('/')
+}
+
+/// The configuration for `target`: its file (if it is one), the environment, `--set` pairs.
+pub(crate) fn load_config(target: &str, sets: &[String]) -> Result<Config, Failure> {
+    let mut builder = Config::builder();
+    if is_config_file(target) {
+        if !Path::new(target).is_file() {
+            return Err(Failure::usage(format!("config file {target} does not exist")));
+        }
+        builder = builder.file(target);
+    }
+    for pair in sets {
+        builder = builder.set_pair(pair).map_err(|err| Failure::usage(err.to_string()))?;
+    }
+    builder.load().map_err(|err| Failure::usage(chain(&err)))
+}
+
+fn unknown_service(registry: &Registry, service: &str) -> Failure {
+    let names = registry.names();
+    let listed = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+    Failure::usage(format!("unknown service `{service}`; registered: {listed}"))
+}
+
+fn home() -> Result<PathBuf, Failure> {
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    match User::from_uid(Uid::current()) {
+        Ok(Some(user)) => Ok(user.dir),
+        _ => Err(Failure::usage("no home directory for the default pidfile and logfile; set `pidfile` and `logfile`")),
+    }
+}
+
+/// `path` made absolute against the current directory, so a later `rundir` does not move it.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+pub(crate) fn parse_level(text: &str) -> Result<log::LevelFilter, Failure> {
+    match text.to_ascii_lowercase().as_str() {
+        "trace" => Ok(log::LevelFilter::Trace),
+        "debug" => Ok(log::LevelFilter::Debug),
+        "info" => Ok(log::LevelFilter::Info),
+        "warn" | "warning" => Ok(log::LevelFilter::Warn),
+        "error" | "critical" => Ok(log::LevelFilter::Error),
+        "off" => Ok(log::LevelFilter::Off),
+        _ => Err(Failure::usage(format!("setting `loglevel`: `{text}` is not a level (debug, info, warn, error)"))),
+    }
+}
+
+fn check_log_config(detail: &LogConfig) -> Result<(), Failure> {
+    if let Some(level) = &detail.level {
+        parse_level(level)
+            .map_err(|_| Failure::usage(format!("setting `logconfig.level`: `{level}` is not a level")))?;
+    }
+    for (module, level) in &detail.levels {
+        parse_level(level)
+            .map_err(|_| Failure::usage(format!("setting `logconfig.levels.{module}`: `{level}` is not a level")))?;
+    }
+    Ok(())
+}
+
+/// Looks up `user` and `group` now, so an unknown one is an error before anything starts.
+fn identity(user: Option<&str>, group: Option<&str>) -> Result<Option<Identity>, Failure> {
+    if user.is_none() && group.is_none() {
+        return Ok(None);
+    }
+    let user = match user {
+        None => None,
+        Some(name) => Some(find_user(name)?),
+    };
+    let gid = match (group, &user) {
+        (Some(name), _) => find_group(name)?,
+        (None, Some(user)) => user.gid,
+        (None, None) => Gid::current(),
+    };
+    let uid = user.as_ref().map(|u| u.uid);
+    Ok(Some(Identity { user, gid, uid }))
+}
+
+fn find_user(name: &str) -> Result<User, Failure> {
+    let found = match name.parse::<u32>() {
+        Ok(uid) => User::from_uid(Uid::from_raw(uid)),
+        Err(_) => User::from_name(name),
+    };
+    match found {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Failure::usage(format!("setting `user`: unknown user `{name}`"))),
+        Err(err) => Err(Failure::usage(format!("setting `user`: cannot look up `{name}`: {err}"))),
+    }
+}
+
+fn find_group(name: &str) -> Result<Gid, Failure> {
+    let found = match name.parse::<u32>() {
+        Ok(gid) => Group::from_gid(Gid::from_raw(gid)),
+        Err(_) => Group::from_name(name),
+    };
+    match found {
+        Ok(Some(group)) => Ok(group.gid),
+        Ok(None) => Err(Failure::usage(format!("setting `group`: unknown group `{name}`"))),
+        Err(err) => Err(Failure::usage(format!("setting `group`: cannot look up `{name}`: {err}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_files_are_told_from_service_names() {
+        assert!(is_config_file("service.conf.toml"));
+        assert!(is_config_file("conf/app.json"));
+        assert!(is_config_file("./hello"));
+        assert!(!is_config_file("hello.HelloWorld"));
+        assert!(!is_config_file("hello::HelloWorld"));
+    }
+
+    #[test]
+    fn levels_parse_and_bad_ones_name_the_setting() {
+        assert_eq!(parse_level("WARN").unwrap(), log::LevelFilter::Warn);
+        assert_eq!(
+            parse_level("loud").unwrap_err().message(),
+            "setting `loglevel`: `loud` is not a level (debug, info, warn, error)"
+        );
+    }
+
+    #[test]
+    fn unknown_users_and_groups_are_usage_errors() {
+        let err = identity(Some("no-such-user-ginkgo"), None).unwrap_err();
+        assert_eq!((err.code(), err.message()), (2, "setting `user`: unknown user `no-such-user-ginkgo`"));
+        let err = identity(None, Some("no-such-group-ginkgo")).unwrap_err();
+        assert_eq!(err.message(), "setting `group`: unknown group `no-such-group-ginkgo`");
+        let root = identity(Some("0"), None).unwrap().unwrap();
+        assert_eq!(root.uid, Some(Uid::from_raw(0)));
+    }
+}

@@ -1,0 +1,227 @@
+//! `ginkgo`: run a service tree in the foreground or as a daemon, answering signals.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::pin::pin;
+
+use futures::StreamExt;
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::future::{Either, select};
+use ginkgo::{Context, State};
+
+use crate::args::{GINKGO_HELP, GINKGO_USAGE, GinkgoArgs};
+use crate::daemon::{Forked, StatusPipe};
+use crate::error::chain;
+use crate::pidfile::Pidfile;
+use crate::plan::{LogPlan, Plan, parse_level};
+use crate::settings::{LOGCONFIG, LOGLEVEL};
+use crate::signals::Request;
+use crate::{Failure, Registry, daemon, logging, notify, privileges, signals};
+
+/// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
+const INTERRUPTED: u8 = 130;
+
+pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
+    let args = GinkgoArgs::parse(argv)?;
+    if args.version {
+        println!("ginkgo {}", env!("CARGO_PKG_VERSION"));
+        return Ok(0);
+    }
+    let Some(target) = args.target else {
+        println!("{GINKGO_USAGE}");
+        if args.help {
+            println!("\n{GINKGO_HELP}");
+        }
+        println!("\nregistered services:");
+        for name in registry.names() {
+            println!("  {name}");
+        }
+        return Ok(0);
+    };
+    let plan = Plan::resolve(registry, &target, &args.sets, args.daemonize)?;
+    if args.help {
+        println!("{GINKGO_USAGE}\n\n{GINKGO_HELP}\n");
+        print!("{}", plan.config.help());
+        return Ok(0);
+    }
+    println!("Starting process with {target}...");
+    if plan.daemon { start_daemon(registry, plan) } else { run(registry, plan, None) }
+}
+
+/// Forks a daemon that runs `plan`; the parent waits for its report and prints the outcome.
+pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failure> {
+    let _ = std::io::stdout().flush();
+    match daemon::daemonize()? {
+        Forked::Parent(Ok(pid)) => {
+            println!("Process is running as {pid}.");
+            Ok(0)
+        }
+        Forked::Parent(Err(why)) => Err(Failure::failed(why)),
+        Forked::Daemon(pipe) => {
+            if let Err(err) = daemon::redirect_stdio(plan.logfile.as_deref()) {
+                let mut pipe = pipe;
+                pipe.failed(err.message());
+                return Err(err);
+            }
+            run(registry, plan, Some(pipe))
+        }
+    }
+}
+
+/// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
+fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
+    let outcome = prepare(&plan).and_then(|(pidfile, requests)| {
+        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe, pidfile.as_ref()));
+        if let Some(pidfile) = &pidfile {
+            pidfile.remove();
+        }
+        outcome
+    });
+    if let (Err(failure), Some(pipe)) = (&outcome, pipe.as_mut()) {
+        pipe.failed(failure.message());
+    }
+    if let Err(failure) = &outcome {
+        log::error!(target: "runner", "{failure}");
+    }
+    logging::flush();
+    outcome
+}
+
+/// Process settings, logging, pidfile, signals: everything before the tree is built.
+fn prepare(plan: &Plan) -> Result<(Option<Pidfile>, UnboundedReceiver<Request>), Failure> {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(plan.umask as nix::libc::mode_t));
+    if let Some(dir) = &plan.rundir {
+        std::env::set_current_dir(dir)
+            .map_err(|err| Failure::failed(format!("cannot change to rundir {}: {err}", dir.display())))?;
+    }
+    logging::apply(&plan.log, plan.logfile.as_deref())?;
+    let pidfile = plan.pidfile.as_deref().map(Pidfile::create).transpose()?;
+    let _ = plan.config.clone().install();
+    let requests = match signals::listen() {
+        Ok(requests) => requests,
+        Err(err) => {
+            if let Some(pidfile) = &pidfile {
+                pidfile.remove();
+            }
+            return Err(err);
+        }
+    };
+    Ok((pidfile, requests))
+}
+
+async fn serve(
+    registry: &Registry,
+    plan: &Plan,
+    mut requests: UnboundedReceiver<Request>,
+    pipe: &mut Option<StatusPipe>,
+    pidfile: Option<&Pidfile>,
+) -> Result<u8, Failure> {
+    let manager = plan.backend.manager();
+    let sleeper = manager.clone();
+    let Some(root) = registry.build(&plan.service, manager, plan.config.clone()) else {
+        return Err(Failure::usage(format!("unknown service `{}`", plan.service)));
+    };
+    log::info!(target: "runner", "starting {} on {}", plan.service, plan.backend);
+    notify::status("starting");
+
+    // Start, answering a stop request that comes during the start.
+    let started = {
+        let start = pin!(root.start());
+        match select(start, requests.next()).await {
+            Either::Left((started, _)) => Some(started),
+            Either::Right((_, _)) => None,
+        }
+    };
+    match started {
+        None => {
+            log::info!(target: "runner", "Stopping.");
+            let _ = root.stop().await;
+            return Err(Failure::failed("stopped while starting"));
+        }
+        Some(Err(err)) => return Err(Failure::failed(err.chain().to_string())),
+        Some(Ok(())) => {}
+    }
+    if let Some(identity) = &plan.identity {
+        let files: Vec<&std::path::Path> =
+            pidfile.map(Pidfile::path).into_iter().chain(plan.logfile.as_deref()).collect();
+        privileges::hand_over(identity, &files);
+        if let Err(failure) = privileges::drop_to(identity) {
+            let _ = root.stop().await;
+            return Err(failure);
+        }
+    }
+    notify::ready("ready");
+    notify::start_watchdog();
+    if let Some(pipe) = pipe.as_mut() {
+        pipe.ready();
+    }
+    log::info!(target: "runner", "{} is ready", plan.service);
+
+    loop {
+        let down = pin!(root.wait_until_stopped());
+        match select(down, requests.next()).await {
+            Either::Left(_) => break,
+            Either::Right((Some(Request::Reload), _)) => reload(&root, plan).await,
+            Either::Right((Some(Request::Terminate | Request::Interrupt) | None, _)) => {
+                log::info!(target: "runner", "Stopping.");
+                notify::stopping();
+                let stop = pin!(root.stop());
+                let deadline = sleeper.sleep(plan.stop_timeout);
+                let interrupted = pin!(async {
+                    while let Some(request) = requests.next().await {
+                        if request == Request::Interrupt {
+                            return;
+                        }
+                    }
+                    futures::future::pending::<()>().await
+                });
+                match select(stop, select(deadline, interrupted)).await {
+                    Either::Left(_) => break,
+                    Either::Right((Either::Left(_), _)) => {
+                        return Err(Failure::failed(format!(
+                            "the service did not stop within stop_timeout ({:?}); exiting anyway",
+                            plan.stop_timeout
+                        )));
+                    }
+                    Either::Right((Either::Right(_), _)) => {
+                        log::warn!(target: "runner", "interrupted again while stopping: exiting at once");
+                        return Ok(INTERRUPTED);
+                    }
+                }
+            }
+        }
+    }
+    finish(&root)
+}
+
+/// SIGHUP: the configuration (kept if broken), logging (files reopened), then the tree.
+async fn reload(root: &Context, plan: &Plan) {
+    log::info!(target: "runner", "reloading");
+    notify::reloading();
+    match plan.config.reload() {
+        Err(err) => log::error!(target: "runner", "configuration not reloaded, keeping the old one: {}", chain(&err)),
+        Ok(()) => {
+            let log = LogPlan {
+                level: parse_level(&LOGLEVEL.get(&plan.config)).unwrap_or(plan.log.level),
+                detail: LOGCONFIG.get(&plan.config),
+            };
+            if let Err(err) = logging::apply(&log, plan.logfile.as_deref()) {
+                log::error!(target: "runner", "logging not reloaded: {err}");
+            }
+            if let Err(err) = root.reload().await {
+                log::error!(target: "runner", "reload failed: {}", err.chain());
+            }
+        }
+    }
+    notify::ready("ready");
+}
+
+fn finish(root: &Context) -> Result<u8, Failure> {
+    match root.state() {
+        State::Failed => {
+            let why = root.failure().map(|e| e.chain().to_string()).unwrap_or_else(|| "the service failed".into());
+            Err(Failure::failed(why))
+        }
+        _ => Ok(0),
+    }
+}
