@@ -1,0 +1,463 @@
+//! The `ginkgo` and `ginkgoctl` binaries, run as a user would: real processes, signals,
+//! pidfiles and log files in scratch folders.
+
+mod support;
+
+use std::os::unix::net::UnixDatagram;
+use std::time::Duration;
+
+use support::*;
+
+#[test]
+fn without_a_target_ginkgo_prints_usage_and_the_registered_services() {
+    let home = Home::new();
+    let done = finish(home.command(ginkgo()));
+    assert_eq!(done.code(), 0);
+    assert!(done.stdout.starts_with("usage: ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]\n"));
+    assert!(
+        done.stdout.contains("registered services:\n  hello.HelloWorld\n  service.HelloWorld\n"),
+        "{}",
+        done.stdout
+    );
+    let version = finish(home.command({
+        let mut c = ginkgo();
+        c.arg("-v");
+        c
+    }));
+    assert_eq!((version.code(), version.stdout.as_str()), (0, concat!("ginkgo ", env!("CARGO_PKG_VERSION"), "\n")));
+}
+
+#[test]
+fn help_with_a_target_lists_every_setting_with_its_current_value() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let mut command = home.command(ginkgo());
+    command.arg("-h").arg(&conf);
+    let done = finish(command);
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    let settings = done.stdout.split_once("config settings:\n").expect("a settings block").1;
+    assert!(settings.contains("\n  rate_per_minute Rate at which to emit message [600]\n"), "{settings}");
+    assert!(settings.contains("\n  message         Message to print out while running [Services all the way down.]\n"));
+    assert!(settings.contains("\n  loglevel        Log level: debug, info, warn or error [info]\n"));
+    assert!(settings.contains("\n  umask           File mode creation mask, in octal (\"027\" or 0o027) [022]\n"));
+    assert!(home.entries().iter().all(|e| e == "service.conf.toml"), "help writes no files: {:?}", home.entries());
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_nothing_started() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let broken = home.write("broken.toml", "service = \"service.HelloWorld\"\nrate_per_minute = = 1\n");
+    let missing = home.file("missing.toml");
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec!["nope.Nope".into()],
+            "unknown service `nope.Nope`; registered: hello.HelloWorld, service.HelloWorld".into(),
+        ),
+        (vec![missing.display().to_string()], format!("config file {} does not exist", missing.display())),
+        (vec![broken.display().to_string()], format!("{}:2:19: syntax error", broken.display())),
+        (
+            vec!["--set".into(), "rate_per_minute".into(), conf.display().to_string()],
+            "bad --set `rate_per_minute`: expected KEY=VALUE".into(),
+        ),
+        (
+            vec!["--set".into(), "rate_per_minute=fast".into(), conf.display().to_string()],
+            "--set: setting `rate_per_minute` expects u32, found string \"fast\"".into(),
+        ),
+        (
+            vec!["--set".into(), "async=gevent".into(), "hello.HelloWorld".into()],
+            "setting `async`: unknown async backend `gevent`".into(),
+        ),
+        (
+            vec!["-d".into(), "--set".into(), "user=no-such-user-here".into(), "hello.HelloWorld".into()],
+            "setting `user`: unknown user `no-such-user-here`".into(),
+        ),
+        (vec!["--bogus".into()], "unexpected argument '--bogus' found".into()),
+    ];
+    for (args, expected) in cases {
+        let mut command = home.command(ginkgo());
+        command.args(&args);
+        let done = finish(command);
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+        let lines: Vec<&str> = done.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line, got {lines:?}");
+        assert!(lines[0].starts_with(&format!("ginkgo: error: {expected}")), "{args:?}: {}", lines[0]);
+        assert_eq!(done.stdout, "", "{args:?}: nothing started");
+    }
+    assert_eq!(home.entries(), ["broken.toml", "service.conf.toml"], "no pidfile or log left behind");
+}
+
+#[test]
+fn a_foreground_run_logs_to_stderr_and_stops_on_sigterm_and_sigint() {
+    for signal in [SIGTERM, SIGINT] {
+        let home = Home::new();
+        let conf = service_conf(&home, "");
+        let mut command = home.command(ginkgo());
+        command.arg(&conf);
+        let mut run = Running::start(command);
+        run.stdout
+            .wait_for("Starting process with …", |l| l == format!("Starting process with {}...", conf.display()));
+        let started = run.stderr.wait_contains("    INFO service: Starting up!");
+        run.stderr.wait_from(started, "a message", |l| l.ends_with("    INFO service: Services all the way down."));
+        let line = &run.stderr.all()[started];
+        assert_eq!(line.len(), "2012-04-28 17:21:32,608    INFO service: Starting up!".len(), "{line}");
+        run.signal(signal);
+        assert_eq!(run.exit_code(), 0, "{}", run.stderr.all().join("\n"));
+        let lines = run.stderr.all();
+        assert!(lines.iter().any(|l| l.ends_with("    INFO runner: Stopping.")), "{lines:?}");
+        assert!(lines.last().unwrap().ends_with("    INFO service: Goodbye."), "{lines:?}");
+        assert!(home.entries().iter().all(|e| e == "service.conf.toml"), "no pidfile in the foreground");
+    }
+}
+
+#[test]
+fn sighup_reloads_a_live_value_and_a_broken_file_keeps_the_service_running() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let mut command = home.command(ginkgo());
+    command.arg(&conf);
+    let mut run = Running::start(command);
+    run.stderr.wait_contains("INFO service: Services all the way down.");
+
+    std::fs::write(&conf, "service = \"service.HelloWorld\"\nmessage = \"Reloaded!\"\nrate_per_minute = 600\n")
+        .unwrap();
+    run.signal(SIGHUP);
+    let reloaded = run.stderr.wait_contains("INFO service: Reloaded!");
+
+    std::fs::write(&conf, "service = \"service.HelloWorld\"\nmessage = \"Never\"\nrate_per_minute = \"fast\"\n")
+        .unwrap();
+    run.signal(SIGHUP);
+    let refused = run.stderr.wait_from(reloaded, "refusing the broken file", |l| {
+        l.contains("configuration not reloaded, keeping the old one")
+            && l.ends_with(&format!(
+                "{}:3: setting `rate_per_minute` expects u32, found string \"fast\"",
+                conf.display()
+            ))
+    });
+    run.stderr.wait_from(refused, "the old message again", |l| l.ends_with("INFO service: Reloaded!"));
+    assert!(!run.stderr.all().iter().any(|l| l.ends_with("Never")));
+    run.signal(SIGTERM);
+    assert_eq!(run.exit_code(), 0);
+}
+
+fn ctl(home: &Home, args: &[&str]) -> Finished {
+    let mut command = home.command(ginkgoctl());
+    command.args(args);
+    finish(command)
+}
+
+#[test]
+fn ginkgoctl_manages_a_daemon_from_start_to_stop() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let conf = conf.to_str().unwrap();
+
+    let started = ctl(&home, &[conf, "start"]);
+    assert_eq!(started.code(), 0, "{}", started.stderr);
+    let pid = home.pid(".HelloWorld.pid").expect("a pidfile in HOME");
+    assert_eq!(started.stdout, format!("Starting process with {conf}...\nProcess is running as {pid}.\n"));
+    assert!(alive(pid));
+    let log = home.file(".HelloWorld.log");
+    wait_file_contains(&log, "INFO service: Services all the way down.");
+
+    let status = ctl(&home, &[conf, "status"]);
+    assert_eq!((status.code(), status.stdout.as_str()), (0, format!("Process is running as {pid}.\n").as_str()));
+
+    let again = ctl(&home, &[conf, "start"]);
+    assert_eq!(again.code(), 1);
+    assert_eq!(again.stderr, format!("ginkgoctl: error: already running as PID {pid}\n"));
+
+    let reload = ctl(&home, &[conf, "reload"]);
+    assert_eq!((reload.code(), reload.stdout.as_str()), (0, format!("Reloading process {pid}...\n").as_str()));
+    wait_file_contains(&log, "INFO config: configuration reloaded");
+
+    let printed = ctl(&home, &[conf, "log"]);
+    assert_eq!(printed.code(), 0);
+    assert!(printed.stdout.contains("INFO service: Starting up!"));
+
+    let restarted = ctl(&home, &[conf, "restart"]);
+    assert_eq!(restarted.code(), 0, "{}", restarted.stderr);
+    let new_pid = home.pid(".HelloWorld.pid").expect("a new pidfile");
+    assert_ne!(new_pid, pid);
+    assert_eq!(
+        restarted.stdout,
+        format!(
+            "Stopping process {pid}...\nProcess stopped.\nStarting process with {conf}...\nProcess is running as {new_pid}.\n"
+        )
+    );
+    assert!(!alive(pid));
+    assert!(alive(new_pid), "restart leaves a running process");
+
+    let stopped = ctl(&home, &[conf, "stop"]);
+    assert_eq!(
+        (stopped.code(), stopped.stdout.as_str()),
+        (0, format!("Stopping process {new_pid}...\nProcess stopped.\n").as_str())
+    );
+    assert!(!alive(new_pid));
+    assert_eq!(home.pid(".HelloWorld.pid"), None, "pidfile removed on exit");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("INFO service: Goodbye."));
+
+    let status = ctl(&home, &[conf, "status"]);
+    assert_eq!((status.code(), status.stdout.as_str()), (3, "Process is NOT running.\n"));
+    let stop = ctl(&home, &[conf, "stop"]);
+    assert_eq!((stop.code(), stop.stdout.as_str()), (0, "Process is NOT running.\n"));
+}
+
+#[test]
+fn ginkgoctl_reload_checks_the_config_first_and_sends_nothing_if_broken() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let conf_text = std::fs::read_to_string(&conf).unwrap();
+    let conf = conf.to_str().unwrap();
+    assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
+    let pid = home.pid(".HelloWorld.pid").unwrap();
+    std::fs::write(conf, format!("{conf_text}rate_per_minute_typo = 3\nmessage = [\n")).unwrap();
+    let reload = ctl(&home, &[conf, "reload"]);
+    assert_eq!(reload.code(), 2);
+    assert!(reload.stderr.starts_with(&format!("ginkgoctl: error: {conf}:")), "{}", reload.stderr);
+    assert_eq!(reload.stdout, "", "no signal sent");
+    std::fs::write(conf, &conf_text).unwrap();
+    assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
+    let log = std::fs::read_to_string(home.file(".HelloWorld.log")).unwrap();
+    assert!(!log.contains("reloading"), "the daemon never got a SIGHUP:\n{log}");
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_stale_pidfile_is_reported_then_replaced() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let conf = conf.to_str().unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(home.file(".HelloWorld.pid"), format!("{dead}\n")).unwrap();
+
+    let status = ctl(&home, &[conf, "status"]);
+    assert_eq!(status.code(), 1);
+    assert_eq!(
+        status.stdout,
+        format!(
+            "Process is NOT running, but its pidfile {} names PID {dead}.\n",
+            home.file(".HelloWorld.pid").display()
+        )
+    );
+    assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
+    let pid = home.pid(".HelloWorld.pid").unwrap();
+    assert_ne!(pid, dead);
+    assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
+}
+
+#[test]
+fn ginkgoctl_p_takes_a_pid_or_a_pidfile_and_rejects_anything_else() {
+    let home = Home::new();
+    let sleeper = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = sleeper.id().to_string();
+    let pidfile = home.write("other.pid", &format!("{pid}\n"));
+    let status = ctl(&home, &["-p", &pid, "status"]);
+    assert_eq!((status.code(), status.stdout.as_str()), (0, format!("Process is running as {pid}.\n").as_str()));
+    let status = ctl(&home, &["-p", pidfile.to_str().unwrap(), "status"]);
+    assert_eq!(status.code(), 0);
+    let stopped = ctl(&home, &["-p", pidfile.to_str().unwrap(), "stop"]);
+    assert_eq!(
+        (stopped.code(), stopped.stdout.as_str()),
+        (0, format!("Stopping process {pid}...\nProcess stopped.\n").as_str())
+    );
+    let mut sleeper = sleeper;
+    let _ = sleeper.wait();
+
+    let missing = home.file("missing.pid");
+    let cases: [(Vec<&str>, i32, String); 4] = [
+        (
+            vec!["-p", missing.to_str().unwrap(), "status"],
+            2,
+            format!("-p {}: neither a pid nor a readable pidfile", missing.display()),
+        ),
+        (vec!["-p", "abc", "stop"], 2, "-p abc: neither a pid nor a readable pidfile".into()),
+        (vec!["-p", "1", "hello.HelloWorld", "status"], 2, "give either a TARGET or -p, not both".into()),
+        (vec!["status"], 2, "give a TARGET or -p PID|PIDFILE".into()),
+    ];
+    for (args, code, message) in cases {
+        let done = ctl(&home, &args);
+        assert_eq!(done.code(), code, "{args:?}");
+        assert_eq!(done.stderr, format!("ginkgoctl: error: {message}\n"), "{args:?}");
+    }
+    let not_running = ctl(&home, &["-p", "4194305", "status"]);
+    assert_eq!((not_running.code(), not_running.stdout.as_str()), (3, "Process is NOT running.\n"));
+}
+
+#[test]
+fn ginkgo_daemonizes_from_the_environment() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let mut command = home.command(ginkgo());
+    command.env("GINKGO_DAEMON", "true").arg(&conf);
+    let started = finish(command);
+    assert_eq!(started.code(), 0, "{}", started.stderr);
+    let pid = home.pid(".HelloWorld.pid").unwrap();
+    assert!(started.stdout.ends_with(&format!("Process is running as {pid}.\n")), "{}", started.stdout);
+    assert_eq!(ctl(&home, &[conf.to_str().unwrap(), "stop"]).code(), 0);
+}
+
+#[test]
+fn logtail_follows_new_lines_using_almost_no_cpu_and_exits_0_on_interrupt() {
+    let home = Home::new();
+    let conf = service_conf(&home, "rate_per_minute = 1\n");
+    let conf =
+        home.write("quiet.toml", &std::fs::read_to_string(&conf).unwrap().replace("rate_per_minute = 600\n", ""));
+    let conf = conf.to_str().unwrap();
+    assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
+    let mut command = home.command(ginkgoctl());
+    command.args([conf, "logtail"]);
+    let mut tail = Running::start(command);
+    tail.stdout.wait_contains("INFO service: Starting up!");
+    let pid = home.pid(".HelloWorld.pid").unwrap();
+    // A new line written by the daemon shows up.
+    assert_eq!(ctl(&home, &[conf, "reload"]).code(), 0);
+    tail.stdout.wait_contains("INFO runner: reloading");
+
+    // Idle for a second: count the CPU time logtail used.
+    let before = cpu_ticks(tail.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(tail.pid()) - before;
+    assert!(used <= 5, "logtail used {used} clock ticks in one idle second");
+
+    tail.signal(SIGINT);
+    assert_eq!(tail.exit_code(), 0);
+    assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
+    assert!(!alive(pid));
+}
+
+/// User plus system CPU time of `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn systemd_hears_ready_reloading_and_stopping() {
+    let home = Home::new();
+    let conf = service_conf(&home, "");
+    let socket_path = home.file("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut command = home.command(ginkgo());
+    command.env("NOTIFY_SOCKET", &socket_path).arg(&conf);
+    let mut run = Running::start(command);
+    let receive = |wanted: &str| -> String {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = socket.recv(&mut buffer).expect("a notification before the deadline");
+            let message = String::from_utf8_lossy(&buffer[..n]).to_string();
+            if message.lines().any(|l| l == wanted) {
+                return message;
+            }
+        }
+    };
+    receive("READY=1");
+    run.signal(SIGHUP);
+    let reloading = receive("RELOADING=1");
+    assert!(reloading.lines().any(|l| l.starts_with("MONOTONIC_USEC=")), "{reloading}");
+    receive("READY=1");
+    run.signal(SIGTERM);
+    receive("STOPPING=1");
+    assert_eq!(run.exit_code(), 0);
+}
+
+#[test]
+fn a_daemon_drops_privileges_once_ready() {
+    if !nix_is_root() {
+        eprintln!("skipped: privilege dropping needs root");
+        return;
+    }
+    let home = Home::new();
+    // The service user must be able to reach and write its run folder.
+    std::process::Command::new("chmod").arg("0777").arg(home.path()).status().unwrap();
+    let conf = service_conf(&home, "user = \"nobody\"\n");
+    let conf = conf.to_str().unwrap();
+    let started = ctl(&home, &[conf, "start"]);
+    assert_eq!(started.code(), 0, "{}", started.stderr);
+    let pid = home.pid(".HelloWorld.pid").unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let ids = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let nobody = id_of("-u", "nobody");
+    let nogroup = id_of("-g", "nobody");
+    assert_eq!(ids("Uid:"), vec![nobody.clone(); 4], "{status}");
+    assert_eq!(ids("Gid:"), vec![nogroup.clone(); 4], "{status}");
+    assert!(!ids("Groups:").contains(&"0".to_string()), "root's groups are gone: {status}");
+    assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
+    assert!(!alive(pid));
+    assert_eq!(home.pid(".HelloWorld.pid"), None, "the new user could remove its pidfile");
+}
+
+fn nix_is_root() -> bool {
+    id_of("-u", "") == "0"
+}
+
+fn id_of(flag: &str, user: &str) -> String {
+    let mut command = std::process::Command::new("id");
+    command.arg(flag);
+    if !user.is_empty() {
+        command.arg(user);
+    }
+    String::from_utf8(command.output().unwrap().stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_failing_tree_exits_1_and_a_daemon_start_failure_reaches_the_parent() {
+    let home = Home::new();
+    let mut command = home.command(fixture());
+    command.arg("fixture.FailLater");
+    let done = finish(command);
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.ends_with("ginkgo: error: FailLater: task failed: lost the connection\n"), "{}", done.stderr);
+
+    let mut command = home.command(fixture());
+    command.args(["-d", "fixture.FailStart"]);
+    let done = finish(command);
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stdout, "Starting process with fixture.FailStart...\n");
+    assert_eq!(done.stderr, "ginkgo: error: FailStart: do_start failed: the database is unreachable\n");
+    assert_eq!(home.pid(".FailStart.pid"), None, "no pidfile left");
+    let log = std::fs::read_to_string(home.file(".FailStart.log")).unwrap();
+    assert!(log.contains("the database is unreachable"), "{log}");
+}
+
+#[test]
+fn a_second_sigint_during_a_slow_stop_exits_at_once() {
+    let home = Home::new();
+    let mut command = home.command(fixture());
+    command.arg("fixture.SlowStop");
+    let mut run = Running::start(command);
+    run.stderr.wait_contains("INFO runner: fixture.SlowStop is ready");
+    run.signal(SIGINT);
+    run.stderr.wait_contains("stopping slowly");
+    run.signal(SIGINT);
+    assert_eq!(run.exit_code(), 130);
+}
+
+#[test]
+fn a_daemon_stopped_while_starting_removes_its_pidfile() {
+    let home = Home::new();
+    let mut command = home.command(fixture());
+    command.args(["-d", "fixture.SlowStart"]);
+    let mut parent = Running::start(command);
+    let log = home.file(".SlowStart.log");
+    wait_file_contains(&log, "starting slowly");
+    let pid = home.pid(".SlowStart.pid").expect("the daemon wrote its pidfile");
+    send(pid, SIGTERM);
+    assert_eq!(parent.exit_code(), 1);
+    parent.stderr.wait_contains("ginkgo: error: stopped while starting");
+    wait_gone(pid);
+    assert_eq!(home.pid(".SlowStart.pid"), None);
+}
