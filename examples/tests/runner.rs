@@ -343,7 +343,7 @@ fn systemd_hears_ready_reloading_and_stopping() {
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(DEADLINE)).unwrap();
     let mut command = home.command(ginkgo());
-    command.env("NOTIFY_SOCKET", &socket_path).arg(&conf);
+    command.env("NOTIFY_SOCKET", &socket_path).env("WATCHDOG_USEC", "100000").arg(&conf);
     let mut run = Running::start(command);
     let receive = |wanted: &str| -> String {
         let mut buffer = [0u8; 4096];
@@ -356,6 +356,7 @@ fn systemd_hears_ready_reloading_and_stopping() {
         }
     };
     receive("READY=1");
+    receive("WATCHDOG=1");
     run.signal(SIGHUP);
     let reloading = receive("RELOADING=1");
     assert!(reloading.lines().any(|l| l.starts_with("MONOTONIC_USEC=")), "{reloading}");
@@ -460,4 +461,89 @@ fn a_daemon_stopped_while_starting_removes_its_pidfile() {
     parent.stderr.wait_contains("ginkgo: error: stopped while starting");
     wait_gone(pid);
     assert_eq!(home.pid(".SlowStart.pid"), None);
+}
+
+#[test]
+fn a_stubborn_daemon_fails_stop_unless_forced() {
+    let home = Home::new();
+    let mut command = home.command(fixture());
+    command.args(["-d", "fixture.SlowStop"]);
+    assert_eq!(finish(command).code(), 0);
+    let pidfile = home.file(".SlowStop.pid");
+    let pid = home.pid(".SlowStop.pid").unwrap();
+    let mut command = home.command(ginkgoctl());
+    command.args(["-p", pidfile.to_str().unwrap(), "--timeout", "0.3", "stop"]);
+    let refused = finish(command);
+    assert_eq!(refused.code(), 1);
+    assert_eq!(
+        refused.stderr,
+        format!("ginkgoctl: error: process {pid} did not stop within 300ms (use --force to kill it)\n")
+    );
+    assert!(alive(pid));
+    let mut command = home.command(ginkgoctl());
+    command.args(["-p", pidfile.to_str().unwrap(), "--timeout", "0.3", "--force", "stop"]);
+    let forced = finish(command);
+    assert_eq!(
+        (forced.code(), forced.stdout.as_str()),
+        (0, format!("Stopping process {pid}...\nProcess killed.\n").as_str())
+    );
+    assert!(!alive(pid));
+}
+
+#[test]
+fn paths_in_a_config_file_are_relative_to_it_and_the_umask_applies() {
+    let home = Home::new();
+    std::fs::create_dir(home.file("run")).unwrap();
+    let conf =
+        service_conf(&home, "pidfile = \"run/app.pid\"\nlogfile = \"run/app.log\"\numask = \"077\"\nrundir = \"/\"\n");
+    let mut command = home.command(ginkgoctl());
+    // Started from another folder: the paths still mean "next to the config file".
+    command.current_dir("/").args([conf.to_str().unwrap(), "start"]);
+    assert_eq!(finish(command).code(), 0);
+    let pid = home.pid("run/app.pid").expect("pidfile next to the config");
+    let log = home.file("run/app.log");
+    wait_file_contains(&log, "INFO service: Starting up!");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&log).unwrap().permissions().mode() & 0o777, 0o600, "umask 077");
+    assert_eq!(std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(), std::path::PathBuf::from("/"));
+    assert_eq!(ctl(&home, &[conf.to_str().unwrap(), "stop"]).code(), 0);
+}
+
+#[test]
+fn a_reload_reopens_the_log_file_for_logrotate() {
+    let home = Home::new();
+    let conf = service_conf(&home, "rate_per_minute = 1\n");
+    let conf =
+        home.write("rotate.toml", &std::fs::read_to_string(&conf).unwrap().replace("rate_per_minute = 600\n", ""));
+    let conf = conf.to_str().unwrap();
+    assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
+    let log = home.file(".HelloWorld.log");
+    wait_file_contains(&log, "INFO service: Starting up!");
+    std::fs::rename(&log, home.file(".HelloWorld.log.1")).unwrap();
+    assert_eq!(ctl(&home, &[conf, "reload"]).code(), 0);
+    wait_file_contains(&log, "INFO config: configuration reloaded");
+    assert!(!std::fs::read_to_string(home.file(".HelloWorld.log.1")).unwrap().contains("configuration reloaded"));
+    assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
+}
+
+#[test]
+fn logconfig_sets_format_levels_and_outputs() {
+    let home = Home::new();
+    let out = home.file("detail.log");
+    let conf = service_conf(
+        &home,
+        &format!(
+            "[logconfig]\nlevel = \"warn\"\nformat = \"{{level}}|{{target}}|{{message}}\"\noutputs = [\"{}\"]\n[logconfig.levels]\nginkgo_examples = \"info\"\n",
+            out.display()
+        ),
+    );
+    let mut command = home.command(ginkgo());
+    command.arg(&conf);
+    let mut run = Running::start(command);
+    wait_file_contains(&out, " INFO|ginkgo_examples::service|Services all the way down.");
+    run.signal(SIGTERM);
+    assert_eq!(run.exit_code(), 0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("|runner|"), "runner lines are below warn:\n{text}");
+    assert!(run.stderr.all().is_empty(), "nothing on stderr: {:?}", run.stderr.all());
 }

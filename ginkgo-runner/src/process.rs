@@ -58,6 +58,8 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
         }
         Forked::Parent(Err(why)) => Err(Failure::failed(why)),
         Forked::Daemon(pipe) => {
+            // The umask first, so that even the log file opened next gets it.
+            apply_umask(plan.umask);
             if let Err(err) = daemon::redirect_stdio(plan.logfile.as_deref()) {
                 let mut pipe = pipe;
                 pipe.failed(err.message());
@@ -87,9 +89,13 @@ fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<
     outcome
 }
 
+fn apply_umask(mask: u32) {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask as nix::libc::mode_t));
+}
+
 /// Process settings, logging, pidfile, signals: everything before the tree is built.
 fn prepare(plan: &Plan) -> Result<(Option<Pidfile>, UnboundedReceiver<Request>), Failure> {
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(plan.umask as nix::libc::mode_t));
+    apply_umask(plan.umask);
     if let Some(dir) = &plan.rundir {
         std::env::set_current_dir(dir)
             .map_err(|err| Failure::failed(format!("cannot change to rundir {}: {err}", dir.display())))?;
@@ -198,22 +204,39 @@ async fn serve(
 async fn reload(root: &Context, plan: &Plan) {
     log::info!(target: "runner", "reloading");
     notify::reloading();
+    // Reopen the log files first (after logrotate moved them), then read the configuration.
+    reopen_logs(plan, &current_log_plan(plan));
     match plan.config.reload() {
         Err(err) => log::error!(target: "runner", "configuration not reloaded, keeping the old one: {}", chain(&err)),
         Ok(()) => {
-            let log = LogPlan {
-                level: parse_level(&LOGLEVEL.get(&plan.config)).unwrap_or(plan.log.level),
-                detail: LOGCONFIG.get(&plan.config),
-            };
-            if let Err(err) = logging::apply(&log, plan.logfile.as_deref()) {
-                log::error!(target: "runner", "logging not reloaded: {err}");
-            }
+            reopen_logs(plan, &current_log_plan(plan));
             if let Err(err) = root.reload().await {
                 log::error!(target: "runner", "reload failed: {}", err.chain());
             }
         }
     }
     notify::ready("ready");
+}
+
+/// The logging the configuration asks for now.
+fn current_log_plan(plan: &Plan) -> LogPlan {
+    LogPlan {
+        level: parse_level(&LOGLEVEL.get(&plan.config)).unwrap_or(plan.log.level),
+        detail: LOGCONFIG.get(&plan.config),
+    }
+}
+
+/// Rebuilds the logger (opening its files anew) and, for a daemon, points stdout and stderr
+/// at the new log file too.
+fn reopen_logs(plan: &Plan, log: &LogPlan) {
+    if plan.daemon {
+        if let Err(err) = daemon::redirect_stdio(plan.logfile.as_deref()) {
+            log::error!(target: "runner", "{err}");
+        }
+    }
+    if let Err(err) = logging::apply(log, plan.logfile.as_deref()) {
+        log::error!(target: "runner", "logging not reloaded: {err}");
+    }
 }
 
 fn finish(root: &Context) -> Result<u8, Failure> {
