@@ -43,6 +43,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
+#[cfg(any(feature = "tokio", feature = "smol", feature = "async-std", feature = "threads"))]
+pub mod net;
 pub mod testing;
 
 #[doc = include_str!("../README.md")]
@@ -51,7 +53,7 @@ pub struct ReadmeDoctests;
 
 pub use backend::{ASYNC, Backend, UnknownBackend};
 pub use ginkgo_core::{
-    AsyncManager, BoxError, Chain, Config, Context, Error, ErrorKind, Gauge, IntoService, Readiness, Service,
+    AsyncManager, Backoff, BoxError, Chain, Config, Context, Error, ErrorKind, Gauge, IntoService, Readiness, Service,
     ServiceHandle, Setting, Snapshot, State, Stopping, TaskHandle, TaskResult, async_trait, config, setting,
 };
 
@@ -65,4 +67,11 @@ pub mod backends {
     pub use ginkgo_threads::ThreadManager;
     #[cfg(feature = "tokio")]
     pub use ginkgo_tokio::TokioManager;
+}
+
+/// HTTP services (feature `http`; tokio backend): [`HttpServer`](http::HttpServer) serves any
+/// tower service, an axum `Router` included, over HTTP/1.1 and HTTP/2.
+#[cfg(feature = "http")]
+pub mod http {
+    pub use ginkgo_tokio::HttpServer;
 }

@@ -8,8 +8,8 @@
 //! [`ServiceHandle`] (what you hold).
 #![doc(test(attr(deny(warnings))))]
 
-pub mod config;
 mod backoff;
+pub mod config;
 mod context;
 mod error;
 mod gauge;

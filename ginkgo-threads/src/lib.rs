@@ -5,7 +5,19 @@
 //! system call, or in `std::thread::sleep`) only blocks its own thread, so ordinary blocking code
 //! works, but it can then only be cancelled at its next await point: a thread still running
 //! after `stop_timeout` is reported by the stop, never silently left behind.
+//!
+//! [`StreamServer`] and [`StreamClient`] are TCP services with plain blocking handlers on
+//! `std::net::TcpStream`s, a thread per connection.
+#![doc(test(attr(deny(warnings))))]
 
+mod connections;
+mod error;
 mod manager;
+mod stream_client;
+mod stream_server;
+mod supervise;
 
+pub use error::ListenError;
 pub use manager::{ThreadManager, block_on};
+pub use stream_client::StreamClient;
+pub use stream_server::StreamServer;

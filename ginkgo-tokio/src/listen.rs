@@ -63,7 +63,9 @@ where
     match told.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(ListenError::new(address, err)),
-        Err(oneshot::Canceled) => Err(ListenError::new(address, io::Error::other("the service stopped before listening"))),
+        Err(oneshot::Canceled) => {
+            Err(ListenError::new(address, io::Error::other("the service stopped before listening")))
+        }
     }
 }
 

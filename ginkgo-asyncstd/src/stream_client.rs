@@ -1,0 +1,194 @@
+//! `StreamClient`: a TCP client that stays connected, handing each connection, a smol or
+//! async-std `TcpStream`, to a handler.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::{BoxFuture, Either, select};
+use ginkgo_core::{Backoff, BoxError, Context, Gauge, Readiness, Service, TaskResult, async_trait};
+
+use crate::Runtime;
+use crate::supervise::{Open, run_handler};
+
+type Handler<R> = Arc<dyn Fn(<R as Runtime>::Stream, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
+type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// A TCP client on the sockets of runtime `R` ([`Smol`](crate::Smol) or
+/// [`AsyncStd`](crate::AsyncStd)) that keeps a connection open: it connects when started, runs
+/// `handler(stream, ctx)` on the connection, and when the connection fails or ends (the
+/// handler returned, failed or panicked), connects again after a pause that grows with each
+/// failed attempt ([`Backoff`], with jitter), until the service stops.
+///
+/// * **Readiness** means "connected": the start waits (up to the service's `start_timeout`,
+///   2 s by default) for the first connection, and fails, rolling the tree back, if there is
+///   none by then. A daemon that must come up while its server is down should call
+///   [`ready_when_connected(false)`](StreamClient::ready_when_connected): the client is then
+///   ready at once and keeps trying in the background (or start the tree with
+///   `start_nowait`). [`is_connected`](StreamClient::is_connected) and the gauge `connections`
+///   tell whether it is connected now.
+/// * **Stop** ends the connecting and tells the handler to finish (through `ctx`); after
+///   [`stop_timeout`](StreamClient::with_stop_timeout) a handler still running is cancelled,
+///   which closes the connection.
+///
+/// ```
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// use ginkgo_asyncstd::{Smol, SmolManager, StreamClient};
+/// use ginkgo_core::ServiceHandle;
+///
+/// ginkgo_asyncstd::block_on_smol(async {
+///     let server = smol::net::TcpListener::bind("127.0.0.1:0").await?;
+///     let address = server.local_addr()?;
+///     let hello = StreamClient::<Smol>::new(address, |mut stream: smol::net::TcpStream, _ctx| async move {
+///         stream.write_all(b"hello\n").await?;
+///         Ok(())
+///     });
+///     let client = ServiceHandle::new(hello).with_manager(SmolManager::new());
+///     client.start().await?; // returns once connected
+///     let (mut from_client, _) = server.accept().await?;
+///     let mut said = String::new();
+///     from_client.read_to_string(&mut said).await?;
+///     assert_eq!(said, "hello\n");
+///     client.stop().await?;
+///     Ok::<_, Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct StreamClient<R: Runtime> {
+    target: Target,
+    handler: Handler<R>,
+    backoff: Backoff,
+    connect_timeout: Duration,
+    ready_when_connected: bool,
+    stop_timeout: Duration,
+    connected: Gauge,
+}
+
+impl<R: Runtime> StreamClient<R> {
+    /// A client of `address` (`host:port` text, or a `SocketAddr`), running `handler` on every
+    /// connection it makes.
+    pub fn new<F, Fut>(address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(R::Stream, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        let address = address.to_string();
+        Self::with_address_from(move || Some(address.clone()), handler)
+    }
+
+    /// A client that asks `address` where to connect before every attempt: for a server whose
+    /// address is known only once it runs (a sibling listening on port 0, say). `None` counts
+    /// as a failed attempt.
+    pub fn with_address_from<A, F, Fut>(address: A, handler: F) -> Self
+    where
+        A: Fn() -> Option<String> + Send + Sync + 'static,
+        F: Fn(R::Stream, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        StreamClient {
+            target: Arc::new(address),
+            handler: Arc::new(move |stream, ctx| Box::pin(handler(stream, ctx))),
+            backoff: Backoff::default(),
+            connect_timeout: Duration::from_secs(10),
+            ready_when_connected: true,
+            stop_timeout: Duration::from_secs(1),
+            connected: Gauge::default(),
+        }
+    }
+
+    /// Sets the pauses between attempts (default: [`Backoff::default`]).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets how long one attempt to connect may take (default 10 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// With `true` (the default) the client is ready once connected; with `false`, as soon as
+    /// it has started trying.
+    pub fn ready_when_connected(mut self, wait: bool) -> Self {
+        self.ready_when_connected = wait;
+        self
+    }
+
+    /// Sets how long the handler gets to finish at stop before it is cancelled (default 1 s).
+    pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// True while a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.connected.get() > 0
+    }
+}
+
+#[async_trait]
+impl<R: Runtime> Service for StreamClient<R> {
+    fn stop_timeout(&self) -> Duration {
+        self.stop_timeout
+    }
+
+    async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+        let (target, handler, backoff) = (self.target.clone(), self.handler.clone(), self.backoff.clone());
+        let (timeout, connected) = (self.connect_timeout, self.connected.clone());
+        let _task = ctx.spawn(move |ctx| async move {
+            let path = ctx.path();
+            let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
+            let gauges = vec![ctx.gauge("connections"), connected];
+            let mut failures: u32 = 0;
+            loop {
+                let Some(address) = target() else {
+                    let delay = backoff.delay(failures, fastrand::f64());
+                    failures = failures.saturating_add(1);
+                    log::warn!("{path}: no address to connect to yet; trying again in {delay:?}");
+                    ctx.sleep(delay).await?;
+                    continue;
+                };
+                let stream = match ctx.until_stopping(connect::<R>(manager.as_ref(), &address, timeout)).await? {
+                    Ok(stream) => stream,
+                    Err(err) => {
+                        let delay = backoff.delay(failures, fastrand::f64());
+                        failures = failures.saturating_add(1);
+                        log::warn!("{path}: cannot connect to {address}: {err}; trying again in {delay:?}");
+                        ctx.sleep(delay).await?;
+                        continue;
+                    }
+                };
+                failures = 0;
+                log::info!("{path}: connected to {address}");
+                let open = Open::new(gauges.clone());
+                ctx.set_ready();
+                let handled = {
+                    let (handler, ctx) = (handler.clone(), ctx.clone());
+                    async move { handler(stream, ctx).await }
+                };
+                run_handler(&path, &format!("connection to {address}"), handled).await;
+                drop(open);
+                if ctx.is_stopping() {
+                    return Ok(());
+                }
+                let delay = backoff.delay(0, fastrand::f64());
+                log::info!("{path}: connection to {address} closed; connecting again in {delay:?}");
+                ctx.sleep(delay).await?;
+            }
+        });
+        Ok(if self.ready_when_connected { Readiness::NotReady } else { Readiness::Ready })
+    }
+}
+
+async fn connect<R: Runtime>(
+    manager: &dyn ginkgo_core::AsyncManager,
+    address: &str,
+    timeout: Duration,
+) -> io::Result<R::Stream> {
+    match select(R::connect(address.to_string()), manager.sleep(timeout)).await {
+        Either::Left((connected, _)) => connected,
+        Either::Right(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no connection within {timeout:?}"))),
+    }
+}

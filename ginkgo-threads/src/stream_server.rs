@@ -1,0 +1,188 @@
+//! `StreamServer`: a TCP server running a blocking handler, on a thread of its own, for each
+//! connection, a `std::net::TcpStream`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
+
+use crate::ListenError;
+use crate::connections::Connections;
+use crate::supervise::run_handler;
+
+/// How long to pause after a failed `accept` (out of file descriptors, say) before trying again.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// How long the stop may take to connect to its own listener, to wake the blocked `accept`.
+const WAKE_TIMEOUT: Duration = Duration::from_millis(500);
+
+type Handler = Arc<dyn Fn(TcpStream, SocketAddr, Context) -> TaskResult + Send + Sync>;
+
+/// A TCP server with plain blocking code: listens on an address and runs
+/// `handler(stream, peer, ctx)` for each connection on a thread of its own (the service's
+/// blocking work, [`Context::spawn_blocking`]).
+///
+/// * **Start** binds the address: a port in use fails the start with a [`ListenError`] naming
+///   the address, and the tree's start is rolled back. Port 0 picks a free port;
+///   [`local_addr`](StreamServer::local_addr) tells which.
+/// * **Connections**: a handler that fails or panics closes its connection and is logged with
+///   the service's path; the server keeps serving. The gauge `connections` counts open
+///   connections.
+/// * **Stop** closes the listener at once and tells the handlers to finish: a handler checks
+///   [`ctx.is_stopping()`](Context::is_stopping), or waits with
+///   `ginkgo_threads::block_on(ctx.sleep(..))`, which returns early at the stop. After
+///   [`stop_timeout`](StreamServer::with_stop_timeout) the connections still open are shut
+///   down, so that a handler blocked reading or writing gets an error (or end of file) and
+///   returns. A handler blocked in something else cannot be ended; the stop reports it.
+///
+/// Works under every backend (the threads come from the backend's blocking pool); on the
+/// threads backend each connection has a thread of its own.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::time::Duration;
+/// use ginkgo_core::ServiceHandle;
+/// use ginkgo_threads::{StreamServer, ThreadManager};
+///
+/// let hello = StreamServer::new("127.0.0.1:0", |mut stream: std::net::TcpStream, _peer, ctx| loop {
+///     stream.write_all(b"Hello World\n")?;
+///     ginkgo_threads::block_on(ctx.sleep(Duration::from_secs(1)))?;
+/// });
+/// let server = ServiceHandle::new(hello).with_manager(ThreadManager::new());
+/// ginkgo_threads::block_on(server.start())?;
+/// let mut client = std::net::TcpStream::connect(server.service().local_addr().unwrap())?;
+/// let mut line = [0; 12];
+/// client.read_exact(&mut line)?;
+/// assert_eq!(&line, b"Hello World\n");
+/// ginkgo_threads::block_on(server.stop())?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct StreamServer {
+    address: String,
+    handler: Handler,
+    bound: Arc<Mutex<Option<SocketAddr>>>,
+    stop_timeout: Duration,
+}
+
+impl StreamServer {
+    /// A server for `address` (`host:port` text, or a `SocketAddr`), running `handler` for
+    /// every connection.
+    pub fn new<F>(address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(TcpStream, SocketAddr, Context) -> TaskResult + Send + Sync + 'static,
+    {
+        StreamServer {
+            address: address.to_string(),
+            handler: Arc::new(handler),
+            bound: Arc::default(),
+            stop_timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// Sets how long handlers get to finish at stop before their connections are shut down
+    /// (default 1 s).
+    pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// The address the server was given.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The address the server listens on, while it does: with port 0, the port it was given.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *lock(&self.bound)
+    }
+}
+
+#[async_trait]
+impl Service for StreamServer {
+    fn stop_timeout(&self) -> Duration {
+        self.stop_timeout
+    }
+
+    async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+        let listen_error = |err| ListenError::new(self.address.as_str(), err);
+        let listener = TcpListener::bind(self.address.as_str()).map_err(listen_error)?;
+        let local = listener.local_addr().map_err(listen_error)?;
+        *lock(&self.bound) = Some(local);
+        let connections = Connections::default();
+        let path = ctx.path();
+        let _watch = connections.watch(ctx, move || wake(&path, local));
+        let (handler, bound) = (self.handler.clone(), self.bound.clone());
+        let _accept = ctx.spawn_blocking(move |ctx| {
+            accept_until_stopping(&ctx, listener, &connections, &handler);
+            *lock(&bound) = None;
+            Ok(())
+        });
+        Ok(Readiness::Ready)
+    }
+}
+
+/// Accepts connections, running the handler on each, until the service begins to stop (the
+/// stop wakes the blocked `accept` by connecting); then closes the listener.
+fn accept_until_stopping(ctx: &Context, listener: TcpListener, connections: &Connections, handler: &Handler) {
+    let path = ctx.path();
+    let gauge = ctx.gauge("connections");
+    if let Ok(local) = listener.local_addr() {
+        log::info!("{path}: listening on {local}");
+    }
+    loop {
+        let accepted = listener.accept();
+        if ctx.is_stopping() {
+            break;
+        }
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                log::warn!("{path}: accepting a connection failed: {err}");
+                if crate::block_on(ctx.sleep(ACCEPT_PAUSE)).is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        log::debug!("{path}: connection from {peer}");
+        let registered = match connections.register(&stream, vec![gauge.clone()]) {
+            Ok(registered) => registered,
+            Err(err) => {
+                log::warn!("{path}: connection from {peer} dropped: {err}");
+                continue;
+            }
+        };
+        let (handler, path) = (handler.clone(), path.clone());
+        let _task = ctx.spawn_blocking(move |ctx| {
+            let _registered = registered;
+            run_handler(&path, &format!("connection from {peer}"), || handler(stream, peer, ctx));
+            Ok(())
+        });
+    }
+    drop(listener);
+    log::info!("{path}: stopped listening");
+}
+
+/// Wakes an `accept` blocked on `local` by connecting to it, from a short-lived thread so that
+/// the caller (an async task) does not block.
+fn wake(path: &str, local: SocketAddr) {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let target = SocketAddr::new(ip, local.port());
+    let owner = path.to_string();
+    let knock = move || {
+        if let Err(err) = TcpStream::connect_timeout(&target, WAKE_TIMEOUT) {
+            log::warn!("{owner}: could not wake the listener on {local}: {err}; it closes at the next connection");
+        }
+    };
+    if let Err(err) = std::thread::Builder::new().name("ginkgo-wake".into()).spawn(knock) {
+        log::warn!("{path}: no thread to wake the listener on {local}: {err}");
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,251 @@
+//! `StreamClient`: a TCP client that stays connected, on whichever backend runs the tree.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use ginkgo_core::{Backoff, BoxError, Context, Readiness, Service, TaskResult, async_trait};
+
+use super::Connection;
+use super::stream_server::{backend_of, lock};
+use crate::Backend;
+
+type Handler = Arc<dyn Fn(Connection, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
+type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// A TCP client that keeps a connection open and runs `handler(connection, ctx)` on it, on
+/// whichever backend runs the tree: the same service, and the same handler, on tokio, smol,
+/// async-std and threads.
+///
+/// When it starts, it makes the backend's own client (`ginkgo_tokio::StreamClient`,
+/// `ginkgo_asyncstd::StreamClient<Smol>` or `<AsyncStd>`, `ginkgo_threads::StreamClient`) and
+/// runs it on its own context, so it behaves exactly as that client does:
+///
+/// * It connects when started. When the connection fails or ends (the handler returned, failed
+///   or panicked; failures are logged with the service's path), it connects again after a
+///   pause that grows with each failed attempt ([`Backoff`], with jitter).
+/// * **Readiness** means "connected": the start waits (up to the service's `start_timeout`,
+///   2 s by default) for the first connection, and fails, rolling the tree back, if there is
+///   none by then. A daemon that must come up while its server is down should call
+///   [`ready_when_connected(false)`](StreamClient::ready_when_connected): the client is then
+///   ready at once and keeps trying in the background (or start the tree with
+///   `start_nowait`). [`is_connected`](StreamClient::is_connected) and the gauge `connections`
+///   tell whether it is connected now.
+/// * **Stop** ends the connecting and tells the handler to finish (through `ctx`); after
+///   [`stop_timeout`](StreamClient::with_stop_timeout) a handler still running is ended and
+///   its connection closed.
+///
+/// ```
+/// use futures::io::AsyncWriteExt;
+/// use ginkgo::net::{Connection, StreamClient};
+/// use ginkgo::testing::each_backend;
+///
+/// each_backend(|backend| async move {
+///     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+///     let hello = StreamClient::new(server.local_addr().unwrap(), |mut connection: Connection, _ctx| async move {
+///         connection.write_all(b"hello\n").await?;
+///         Ok(())
+///     });
+///     let client = backend.service(hello);
+///     client.start().await.unwrap(); // returns once connected
+///     let (mut from_client, _) = server.accept().unwrap();
+///     let mut line = [0; 6];
+///     std::io::Read::read_exact(&mut from_client, &mut line).unwrap();
+///     assert_eq!(&line, b"hello\n");
+///     client.stop().await.unwrap();
+/// });
+/// ```
+pub struct StreamClient {
+    target: Target,
+    handler: Handler,
+    backoff: Backoff,
+    connect_timeout: Duration,
+    ready_when_connected: bool,
+    stop_timeout: Duration,
+    native: Mutex<Option<Arc<Native>>>,
+}
+
+impl StreamClient {
+    /// A client of `address` (`host:port` text, or a `SocketAddr`), running `handler` on every
+    /// connection it makes.
+    pub fn new<F, Fut>(address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(Connection, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        let address = address.to_string();
+        Self::with_address_from(move || Some(address.clone()), handler)
+    }
+
+    /// A client that asks `address` where to connect before every attempt: for a server whose
+    /// address is known only once it runs (a sibling listening on port 0, say). `None` counts
+    /// as a failed attempt.
+    pub fn with_address_from<A, F, Fut>(address: A, handler: F) -> Self
+    where
+        A: Fn() -> Option<String> + Send + Sync + 'static,
+        F: Fn(Connection, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        StreamClient {
+            target: Arc::new(address),
+            handler: Arc::new(move |connection, ctx| Box::pin(handler(connection, ctx))),
+            backoff: Backoff::default(),
+            connect_timeout: Duration::from_secs(10),
+            ready_when_connected: true,
+            stop_timeout: Duration::from_secs(1),
+            native: Mutex::new(None),
+        }
+    }
+
+    /// Sets the pauses between attempts (default: [`Backoff::default`]).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets how long one attempt to connect may take (default 10 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// With `true` (the default) the client is ready once connected; with `false`, as soon as
+    /// it has started trying.
+    pub fn ready_when_connected(mut self, wait: bool) -> Self {
+        self.ready_when_connected = wait;
+        self
+    }
+
+    /// Sets how long the handler gets to finish at stop before it is ended (default 1 s).
+    pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// True while a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.current().is_some_and(|native| native.is_connected())
+    }
+
+    fn current(&self) -> Option<Arc<Native>> {
+        lock(&self.native).clone()
+    }
+
+    /// The backend's own client, with the handler adapted to its stream type.
+    fn native(&self, backend: Backend) -> Native {
+        let target = self.target.clone();
+        let address = move || target();
+        let handler = self.handler.clone();
+        let (backoff, timeout, ready) = (self.backoff.clone(), self.connect_timeout, self.ready_when_connected);
+        macro_rules! configure {
+            ($client:expr) => {
+                $client.with_backoff(backoff).with_connect_timeout(timeout).ready_when_connected(ready)
+            };
+        }
+        match backend {
+            #[cfg(feature = "tokio")]
+            Backend::Tokio => {
+                Native::Tokio(configure!(ginkgo_tokio::StreamClient::with_address_from(address, move |stream, ctx| {
+                    let peer = peer_of(stream.peer_addr());
+                    handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
+                })))
+            }
+            #[cfg(feature = "smol")]
+            Backend::Smol => {
+                Native::Smol(configure!(ginkgo_asyncstd::StreamClient::<ginkgo_asyncstd::Smol>::with_address_from(
+                    address,
+                    move |stream, ctx| {
+                        let peer = peer_of(stream.peer_addr());
+                        handler(Connection::new(stream, peer), ctx)
+                    }
+                )))
+            }
+            #[cfg(feature = "async-std")]
+            Backend::AsyncStd => Native::AsyncStd(configure!(
+                ginkgo_asyncstd::StreamClient::<ginkgo_asyncstd::AsyncStd>::with_address_from(
+                    address,
+                    move |stream, ctx| {
+                        let peer = peer_of(stream.peer_addr());
+                        handler(Connection::new(stream, peer), ctx)
+                    }
+                )
+            )),
+            #[cfg(feature = "threads")]
+            Backend::Threads => Native::Threads(configure!(ginkgo_threads::StreamClient::with_address_from(
+                address,
+                move |stream, ctx| {
+                    let peer = peer_of(stream.peer_addr());
+                    let connection = Connection::new(super::connection::Blocking(stream), peer);
+                    ginkgo_threads::block_on(handler(connection, ctx))
+                }
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Service for StreamClient {
+    fn stop_timeout(&self) -> Duration {
+        self.stop_timeout
+    }
+
+    async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+        let native = Arc::new(self.native(backend_of(ctx)?));
+        *lock(&self.native) = Some(native.clone());
+        native.service().do_start(ctx).await
+    }
+
+    async fn do_stop(&self, ctx: &Context) -> Result<(), BoxError> {
+        match self.current() {
+            Some(native) => native.service().do_stop(ctx).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// The peer's address, or the unspecified address if the system cannot tell (the connection
+/// is then already gone, which the handler finds out on its first read or write).
+fn peer_of(peer: std::io::Result<std::net::SocketAddr>) -> std::net::SocketAddr {
+    peer.unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
+/// The backend's own client.
+enum Native {
+    #[cfg(feature = "tokio")]
+    Tokio(ginkgo_tokio::StreamClient),
+    #[cfg(feature = "smol")]
+    Smol(ginkgo_asyncstd::StreamClient<ginkgo_asyncstd::Smol>),
+    #[cfg(feature = "async-std")]
+    AsyncStd(ginkgo_asyncstd::StreamClient<ginkgo_asyncstd::AsyncStd>),
+    #[cfg(feature = "threads")]
+    Threads(ginkgo_threads::StreamClient),
+}
+
+impl Native {
+    fn service(&self) -> &dyn Service {
+        match self {
+            #[cfg(feature = "tokio")]
+            Native::Tokio(client) => client,
+            #[cfg(feature = "smol")]
+            Native::Smol(client) => client,
+            #[cfg(feature = "async-std")]
+            Native::AsyncStd(client) => client,
+            #[cfg(feature = "threads")]
+            Native::Threads(client) => client,
+        }
+    }
+
+    fn is_connected(&self) -> bool {
+        match self {
+            #[cfg(feature = "tokio")]
+            Native::Tokio(client) => client.is_connected(),
+            #[cfg(feature = "smol")]
+            Native::Smol(client) => client.is_connected(),
+            #[cfg(feature = "async-std")]
+            Native::AsyncStd(client) => client.is_connected(),
+            #[cfg(feature = "threads")]
+            Native::Threads(client) => client.is_connected(),
+        }
+    }
+}

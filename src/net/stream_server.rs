@@ -1,0 +1,216 @@
+//! `StreamServer`: a TCP server on whichever backend runs the tree.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
+
+use super::Connection;
+use crate::Backend;
+
+type Handler = Arc<dyn Fn(Connection, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
+
+/// A TCP server that runs `handler(connection, ctx)` for each connection, on whichever backend
+/// runs the tree: the same service, and the same handler, on tokio, smol, async-std and
+/// threads.
+///
+/// When it starts, it makes the backend's own server (`ginkgo_tokio::StreamServer`,
+/// `ginkgo_asyncstd::StreamServer<Smol>` or `<AsyncStd>`, `ginkgo_threads::StreamServer`) and
+/// runs it on its own context, so it behaves exactly as that server does:
+///
+/// * **Start** binds the address: a port in use fails the start with an error naming the
+///   address (the backend crate's `ListenError`), and the tree's start is rolled back. Port 0
+///   picks a free port; [`local_addr`](StreamServer::local_addr) tells which.
+/// * **Connections**: each handler is a task of this service; `ctx` is this service's context,
+///   whose [`sleep`](Context::sleep) and [`until_stopping`](Context::until_stopping) tell the
+///   handler when to finish. A handler that fails or panics closes its connection and is
+///   logged with the service's path; the server keeps serving. The gauge `connections` counts
+///   open connections.
+/// * **Stop** closes the listener at once, tells the handlers to finish, and after
+///   [`stop_timeout`](StreamServer::with_stop_timeout) ends the ones still running, closing
+///   their connections.
+///
+/// ```
+/// use std::time::Duration;
+/// use futures::io::AsyncWriteExt;
+/// use ginkgo::net::{Connection, StreamServer};
+/// use ginkgo::testing::each_backend;
+///
+/// each_backend(|backend| async move {
+///     let hello = StreamServer::new("127.0.0.1:0", |mut connection: Connection, ctx| async move {
+///         loop {
+///             connection.write_all(b"Hello World\n").await?;
+///             ctx.sleep(Duration::from_secs(1)).await?;
+///         }
+///     });
+///     let server = backend.service(hello);
+///     server.start().await.unwrap();
+///     let address = server.service().local_addr().unwrap();
+///     let mut client = std::net::TcpStream::connect(address).unwrap();
+///     let mut line = [0; 12];
+///     std::io::Read::read_exact(&mut client, &mut line).unwrap();
+///     assert_eq!(&line, b"Hello World\n");
+///     server.stop().await.unwrap();
+/// });
+/// ```
+pub struct StreamServer {
+    address: String,
+    handler: Handler,
+    stop_timeout: Duration,
+    native: Mutex<Option<Arc<Native>>>,
+}
+
+impl StreamServer {
+    /// A server for `address` (`host:port` text, or a `SocketAddr`), running `handler` for
+    /// every connection.
+    pub fn new<F, Fut>(address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(Connection, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        StreamServer {
+            address: address.to_string(),
+            handler: Arc::new(move |connection, ctx| Box::pin(handler(connection, ctx))),
+            stop_timeout: Duration::from_secs(1),
+            native: Mutex::new(None),
+        }
+    }
+
+    /// Sets how long handlers get to finish at stop before they are ended (default 1 s).
+    pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// The address the server was given.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The address the server listens on, while it does: with port 0, the port it was given.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.current().and_then(|native| native.local_addr())
+    }
+
+    fn current(&self) -> Option<Arc<Native>> {
+        lock(&self.native).clone()
+    }
+
+    /// The backend's own server, with the handler adapted to its stream type.
+    fn native(&self, backend: Backend) -> Native {
+        let address = self.address.as_str();
+        let handler = self.handler.clone();
+        match backend {
+            #[cfg(feature = "tokio")]
+            Backend::Tokio => Native::Tokio(ginkgo_tokio::StreamServer::new(address, move |stream, peer, ctx| {
+                handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
+            })),
+            #[cfg(feature = "smol")]
+            Backend::Smol => Native::Smol(ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::Smol>::new(
+                address,
+                move |stream, peer, ctx| handler(Connection::new(stream, peer), ctx),
+            )),
+            #[cfg(feature = "async-std")]
+            Backend::AsyncStd => Native::AsyncStd(ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::AsyncStd>::new(
+                address,
+                move |stream, peer, ctx| handler(Connection::new(stream, peer), ctx),
+            )),
+            #[cfg(feature = "threads")]
+            Backend::Threads => {
+                Native::Threads(ginkgo_threads::StreamServer::new(address, move |stream, peer, ctx| {
+                    let connection = Connection::new(super::connection::Blocking(stream), peer);
+                    ginkgo_threads::block_on(handler(connection, ctx))
+                }))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Service for StreamServer {
+    fn stop_timeout(&self) -> Duration {
+        self.stop_timeout
+    }
+
+    async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+        let native = Arc::new(self.native(backend_of(ctx)?));
+        *lock(&self.native) = Some(native.clone());
+        native.service().do_start(ctx).await
+    }
+
+    async fn do_stop(&self, ctx: &Context) -> Result<(), BoxError> {
+        match self.current() {
+            Some(native) => native.service().do_stop(ctx).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// The backend's own server.
+enum Native {
+    #[cfg(feature = "tokio")]
+    Tokio(ginkgo_tokio::StreamServer),
+    #[cfg(feature = "smol")]
+    Smol(ginkgo_asyncstd::StreamServer<ginkgo_asyncstd::Smol>),
+    #[cfg(feature = "async-std")]
+    AsyncStd(ginkgo_asyncstd::StreamServer<ginkgo_asyncstd::AsyncStd>),
+    #[cfg(feature = "threads")]
+    Threads(ginkgo_threads::StreamServer),
+}
+
+impl Native {
+    fn service(&self) -> &dyn Service {
+        match self {
+            #[cfg(feature = "tokio")]
+            Native::Tokio(server) => server,
+            #[cfg(feature = "smol")]
+            Native::Smol(server) => server,
+            #[cfg(feature = "async-std")]
+            Native::AsyncStd(server) => server,
+            #[cfg(feature = "threads")]
+            Native::Threads(server) => server,
+        }
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Native::Tokio(server) => server.local_addr(),
+            #[cfg(feature = "smol")]
+            Native::Smol(server) => server.local_addr(),
+            #[cfg(feature = "async-std")]
+            Native::AsyncStd(server) => server.local_addr(),
+            #[cfg(feature = "threads")]
+            Native::Threads(server) => server.local_addr(),
+        }
+    }
+}
+
+/// The backend running `ctx`'s service.
+pub(super) fn backend_of(ctx: &Context) -> Result<Backend, NoBackend> {
+    let name = ctx.async_manager().map_or("none", |manager| manager.backend());
+    Backend::from_name(name).map_err(|_| NoBackend { name })
+}
+
+/// A service of `ginkgo::net` was started by a manager that is not one of this build's
+/// backends.
+#[derive(Debug)]
+pub(super) struct NoBackend {
+    name: &'static str,
+}
+
+impl fmt::Display for NoBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ginkgo::net has no implementation for the async backend `{}`", self.name)
+    }
+}
+
+impl std::error::Error for NoBackend {}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
