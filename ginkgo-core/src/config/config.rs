@@ -1,7 +1,9 @@
 //! `Config`: one loaded configuration, read live and reloaded as a whole.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
@@ -48,8 +50,12 @@ pub struct Config {
 }
 
 struct Inner {
+    /// Unique in the process: tells configurations apart in the per-thread read cache.
+    id: u64,
     sources: Sources,
     values: ArcSwap<Values>,
+    /// Goes up with every successful reload, after the new values are in place.
+    generation: AtomicU64,
     /// Notified after every successful reload.
     pub(crate) changed: Event,
     /// Serializes reloads.
@@ -118,8 +124,10 @@ impl ConfigBuilder {
         values.log_warnings();
         Ok(Config {
             inner: Arc::new(Inner {
+                id: next_id(),
                 sources: self.sources,
                 values: ArcSwap::from_pointee(values),
+                generation: AtomicU64::new(0),
                 changed: Event::new(),
                 reloading: Mutex::new(()),
             }),
@@ -142,8 +150,10 @@ impl Config {
         });
         Config {
             inner: Arc::new(Inner {
+                id: next_id(),
                 sources,
                 values: ArcSwap::from_pointee(values),
+                generation: AtomicU64::new(0),
                 changed: Event::new(),
                 reloading: Mutex::new(()),
             }),
@@ -171,6 +181,7 @@ impl Config {
             Ok(values) => {
                 values.log_warnings();
                 self.inner.values.store(Arc::new(values));
+                self.inner.generation.fetch_add(1, Ordering::Release);
                 self.inner.changed.notify(usize::MAX);
                 log::info!("configuration reloaded");
                 Ok(())
@@ -231,7 +242,7 @@ impl Config {
                 *declared.index.get()?
             }
         };
-        self.inner.values.load().slots.get(index)?.as_ref().map(|slot| slot.value.clone())
+        self.with_values(|values| values.slots.get(index)?.as_ref().map(|slot| slot.value.clone()))
     }
 
     /// The version of a setting's value: goes up when a reload changes it.
@@ -258,6 +269,53 @@ impl std::fmt::Debug for Config {
 }
 
 static CURRENT: OnceLock<Config> = OnceLock::new();
+
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How many configurations each thread keeps the current values of.
+const CACHED_CONFIGS: usize = 4;
+
+thread_local! {
+    /// Per thread: (configuration id, generation, its values). Reading a setting then costs one
+    /// atomic load to check the generation, instead of taking a guard on the shared pointer.
+    static READ_CACHE: RefCell<Vec<(u64, u64, Arc<Values>)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Config {
+    /// Runs `read` on the current values, through this thread's cache.
+    fn with_values<R>(&self, read: impl FnOnce(&Values) -> R) -> R {
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let id = self.inner.id;
+        let mut read = Some(read);
+        let cached = READ_CACHE.try_with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let at = match cache.iter().position(|(i, _, _)| *i == id) {
+                Some(at) if cache[at].1 == generation => at,
+                Some(at) => {
+                    cache[at] = (id, generation, self.inner.values.load_full());
+                    at
+                }
+                None => {
+                    if cache.len() == CACHED_CONFIGS {
+                        cache.remove(0);
+                    }
+                    cache.push((id, generation, self.inner.values.load_full()));
+                    cache.len() - 1
+                }
+            };
+            read.take().map(|read| read(&cache[at].2))
+        });
+        match (cached, read) {
+            (Ok(Some(result)), _) => result,
+            // The thread is being torn down: read the shared values directly.
+            (_, Some(read)) => read(&self.inner.values.load()),
+            (_, None) => unreachable!("the read ran exactly once"),
+        }
+    }
+}
 
 /// Every declared default, as one provider.
 struct Defaults;
@@ -302,11 +360,16 @@ impl Values {
             figment = figment.merge(sources.overrides.clone());
         }
 
+        // Merge the layers once; each setting then reads its own part.
+        let root = figment.find_value("").map_err(|err| ConfigError::new(err.to_string()))?;
         let mut slots = Vec::new();
         for declared in declared() {
-            let value =
-                (declared.extract)(&figment, declared.name).map_err(|err| describe(*err, declared, file.as_ref()))?;
-            let raw = figment.find_value(declared.name).unwrap_or_else(|_| declared.default_value());
+            let raw = root.find_ref(declared.name).cloned().unwrap_or_else(|| declared.default_value());
+            let value = (declared.extract)(&raw).map_err(|mut err| {
+                err.metadata = figment.get_metadata(raw.tag()).cloned();
+                err.path = declared.name.split('.').map(String::from).collect();
+                describe(*err, declared, file.as_ref())
+            })?;
             let version = match previous.and_then(|p| p.slots.get(slots.len())).and_then(Option::as_ref) {
                 Some(old) if old.raw == raw => old.version,
                 Some(old) => old.version + 1,
@@ -314,7 +377,7 @@ impl Values {
             };
             slots.push(Some(Slot { value, raw, version }));
         }
-        let merged = figment.extract::<Dict>().unwrap_or_default();
+        let merged = root.into_dict().unwrap_or_default();
         Ok(Values { figment, merged, slots, warnings })
     }
 

@@ -4,7 +4,6 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
-use figment::Figment;
 use figment::value::Value;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -127,7 +126,7 @@ impl<T> std::fmt::Debug for Setting<T> {
     }
 }
 
-type Extract = fn(&Figment, &str) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>>;
+type Extract = fn(&Value) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>>;
 
 /// What is known of a declared setting without its type: name, help, type, default.
 pub struct Declared {
@@ -218,10 +217,9 @@ pub mod __private {
     }
 
     pub fn extract<T: DeserializeOwned + Send + Sync + 'static>(
-        figment: &Figment,
-        name: &str,
+        value: &Value,
     ) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>> {
-        match figment.extract_inner::<T>(name) {
+        match value.deserialize::<T>() {
             Ok(value) => Ok(Arc::new(value)),
             Err(err) => Err(Box::new(err)),
         }
