@@ -1,8 +1,9 @@
 //! The services of the Ginkgo manual, written with Ginkgo for Rust.
 //!
 //! Each module is the Rust twin of one of the manual's examples; the `hello` example program
-//! runs [`hello::HelloWorld`].
+//! runs [`hello::HelloWorld`], the `quickstart` one any service of [`quickstart`].
 
 pub mod hello;
+pub mod quickstart;
 pub mod registry;
 pub mod service;

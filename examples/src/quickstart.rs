@@ -1,0 +1,317 @@
+//! `quickstart`: the services of the manual's quickstart. A TCP server, a client that stays
+//! connected to it, a web server, the three together, and an axum app.
+//!
+//! | service                | what it does                                                  | backends  |
+//! |------------------------|---------------------------------------------------------------|-----------|
+//! | [`HelloWorldServer`]   | TCP on `0.0.0.0:7000`: `Hello World` every second, to each client | all four |
+//! | [`HelloWorldClient`]   | connects to `127.0.0.1:7000`, prints each line it receives    | all four  |
+//! | [`HelloWorldWebServer`]| HTTP on `0.0.0.0:8000`: `<strong>Hello World</strong>`        | tokio     |
+//! | [`HelloWorld`]         | the three above together                                       | tokio     |
+//! | [`AppServer`]          | an axum app on `0.0.0.0:8000`: `Hello World!`                  | tokio     |
+//!
+//! The TCP services are written once, with `ginkgo::net`, and run on whichever backend runs
+//! the tree. The web servers use `ginkgo::http::HttpServer` (hyper), which runs on tokio; on
+//! another backend their start fails with an error saying so.
+//!
+//! Every service takes its addresses as constructor parameters: `new()` uses the manual's, and
+//! `with_address` (or `with_addresses`) others, such as `127.0.0.1:0` in tests.
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use ginkgo::http::HttpServer;
+use ginkgo::net::{Connection, StreamClient, StreamServer};
+use ginkgo::{Context, Service, ServiceHandle, TaskResult};
+
+/// Where [`HelloWorldServer`] listens by default.
+pub const STREAM_ADDRESS: &str = "0.0.0.0:7000";
+/// Where [`HelloWorldClient`] connects by default.
+pub const CLIENT_ADDRESS: &str = "127.0.0.1:7000";
+/// Where [`HelloWorldWebServer`] and [`AppServer`] listen by default.
+pub const WEB_ADDRESS: &str = "0.0.0.0:8000";
+
+/// Where the lines a [`HelloWorldClient`] receives go.
+type Output = Arc<Mutex<dyn Write + Send>>;
+
+/// A TCP server sending `Hello World` to each client once a second: a [`StreamServer`] child
+/// and its handler.
+///
+/// ```no_run
+/// use ginkgo::Backend;
+/// use ginkgo_examples::quickstart::HelloWorldServer;
+///
+/// // Then `nc localhost 7000`.
+/// Backend::default().serve_forever(HelloWorldServer::new())?;
+/// # Ok::<(), ginkgo::Error>(())
+/// ```
+pub struct HelloWorldServer {
+    server: ServiceHandle<StreamServer>,
+}
+
+impl HelloWorldServer {
+    /// The server on [`STREAM_ADDRESS`].
+    pub fn new() -> ServiceHandle<Self> {
+        Self::with_address(STREAM_ADDRESS)
+    }
+
+    /// The server on `address`.
+    pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
+        ServiceHandle::build(|this| HelloWorldServer { server: this.add_service(StreamServer::new(address, hello)) })
+    }
+
+    /// The TCP server it is made of.
+    pub fn stream_server(&self) -> &ServiceHandle<StreamServer> {
+        &self.server
+    }
+
+    /// The address it listens on, while it does.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.service().local_addr()
+    }
+}
+
+impl Service for HelloWorldServer {}
+
+/// Greets the client once a second until it leaves or the server stops.
+async fn hello(mut connection: Connection, ctx: Context) -> TaskResult {
+    loop {
+        connection.write_all(b"Hello World\n").await?;
+        ctx.sleep(Duration::from_secs(1)).await?;
+    }
+}
+
+/// A TCP client that stays connected to a [`HelloWorldServer`] and prints each line it
+/// receives: a [`StreamClient`] child and its handler. It reconnects whenever the connection
+/// is lost.
+///
+/// ```no_run
+/// use ginkgo::Backend;
+/// use ginkgo_examples::quickstart::HelloWorldClient;
+///
+/// Backend::default().serve_forever(HelloWorldClient::new())?;
+/// # Ok::<(), ginkgo::Error>(())
+/// ```
+pub struct HelloWorldClient {
+    client: ServiceHandle<StreamClient>,
+}
+
+impl HelloWorldClient {
+    /// The client of [`CLIENT_ADDRESS`], printing to standard output.
+    pub fn new() -> ServiceHandle<Self> {
+        Self::with_address(CLIENT_ADDRESS)
+    }
+
+    /// The client of `address`, printing to standard output.
+    pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
+        Self::with_output(address, std::io::stdout())
+    }
+
+    /// The client of `address`, writing each line to `output`.
+    pub fn with_output(address: impl ToString, output: impl Write + Send + 'static) -> ServiceHandle<Self> {
+        let address = address.to_string();
+        Self::following(move || Some(address.clone()), Arc::new(Mutex::new(output)))
+    }
+
+    /// The client of whatever address `address` gives at each attempt.
+    fn following(address: impl Fn() -> Option<String> + Send + Sync + 'static, output: Output) -> ServiceHandle<Self> {
+        let client = StreamClient::with_address_from(address, move |connection, ctx| {
+            print_lines(connection, ctx, output.clone())
+        });
+        ServiceHandle::build(|this| HelloWorldClient { client: this.add_service(client) })
+    }
+
+    /// The TCP client it is made of.
+    pub fn stream_client(&self) -> &ServiceHandle<StreamClient> {
+        &self.client
+    }
+
+    /// True while it is connected.
+    pub fn is_connected(&self) -> bool {
+        self.client.service().is_connected()
+    }
+}
+
+impl Service for HelloWorldClient {}
+
+/// Writes each line received to `output`, until the connection ends or the client stops.
+async fn print_lines(connection: Connection, ctx: Context, output: Output) -> TaskResult {
+    let mut lines = BufReader::new(connection).lines();
+    while let Some(line) = ctx.until_stopping(lines.next()).await? {
+        let line = line?;
+        let mut output = output.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        writeln!(output, "{}", line.trim())?;
+        output.flush()?;
+    }
+    Ok(())
+}
+
+/// A web server answering every request with `<strong>Hello World</strong>` as HTML: an
+/// [`HttpServer`] child and a plain tower service. Runs on tokio.
+///
+/// ```no_run
+/// use ginkgo::Backend;
+/// use ginkgo_examples::quickstart::HelloWorldWebServer;
+///
+/// // Then `curl http://localhost:8000`.
+/// Backend::default().serve_forever(HelloWorldWebServer::new())?;
+/// # Ok::<(), ginkgo::Error>(())
+/// ```
+pub struct HelloWorldWebServer {
+    server: ServiceHandle<HttpServer>,
+}
+
+impl HelloWorldWebServer {
+    /// The web server on [`WEB_ADDRESS`].
+    pub fn new() -> ServiceHandle<Self> {
+        Self::with_address(WEB_ADDRESS)
+    }
+
+    /// The web server on `address`.
+    pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
+        let page = tower::service_fn(|_request| async {
+            let mut response = http::Response::new("<strong>Hello World</strong>".to_string());
+            let html = http::HeaderValue::from_static("text/html");
+            response.headers_mut().insert(http::header::CONTENT_TYPE, html);
+            Ok::<_, Infallible>(response)
+        });
+        ServiceHandle::build(|this| HelloWorldWebServer { server: this.add_service(HttpServer::new(address, page)) })
+    }
+
+    /// The HTTP server it is made of.
+    pub fn http_server(&self) -> &ServiceHandle<HttpServer> {
+        &self.server
+    }
+
+    /// The address it listens on, while it does.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.service().local_addr()
+    }
+}
+
+impl Service for HelloWorldWebServer {}
+
+/// A [`HelloWorldServer`], a [`HelloWorldClient`] connected to it, and a
+/// [`HelloWorldWebServer`], started in that order and stopped in reverse. Runs on tokio (for
+/// the web server).
+///
+/// The client follows the server: it connects to the address the server is listening on
+/// (`127.0.0.1` when the server listens on all addresses).
+///
+/// ```no_run
+/// use ginkgo::Backend;
+/// use ginkgo_examples::quickstart::HelloWorld;
+///
+/// Backend::default().serve_forever(HelloWorld::new())?;
+/// # Ok::<(), ginkgo::Error>(())
+/// ```
+pub struct HelloWorld {
+    server: ServiceHandle<HelloWorldServer>,
+    client: ServiceHandle<HelloWorldClient>,
+    web: ServiceHandle<HelloWorldWebServer>,
+}
+
+impl HelloWorld {
+    /// The three on [`STREAM_ADDRESS`] and [`WEB_ADDRESS`], the client printing to standard
+    /// output.
+    pub fn new() -> ServiceHandle<Self> {
+        Self::with_addresses(STREAM_ADDRESS, WEB_ADDRESS)
+    }
+
+    /// The TCP server on `stream`, the web server on `web`, the client printing to standard
+    /// output.
+    pub fn with_addresses(stream: impl ToString, web: impl ToString) -> ServiceHandle<Self> {
+        Self::with_output(stream, web, std::io::stdout())
+    }
+
+    /// The TCP server on `stream`, the web server on `web`, the client writing to `output`.
+    pub fn with_output(
+        stream: impl ToString,
+        web: impl ToString,
+        output: impl Write + Send + 'static,
+    ) -> ServiceHandle<Self> {
+        ServiceHandle::build(|this| {
+            let server = this.add_service(HelloWorldServer::with_address(stream));
+            let listening = server.clone();
+            let address = move || listening.service().local_addr().map(|address| reachable(address).to_string());
+            let client = this.add_service(HelloWorldClient::following(address, Arc::new(Mutex::new(output))));
+            let web = this.add_service(HelloWorldWebServer::with_address(web));
+            HelloWorld { server, client, web }
+        })
+    }
+
+    /// The TCP server.
+    pub fn server(&self) -> &ServiceHandle<HelloWorldServer> {
+        &self.server
+    }
+
+    /// The TCP client.
+    pub fn client(&self) -> &ServiceHandle<HelloWorldClient> {
+        &self.client
+    }
+
+    /// The web server.
+    pub fn web_server(&self) -> &ServiceHandle<HelloWorldWebServer> {
+        &self.web
+    }
+}
+
+impl Service for HelloWorld {}
+
+/// The address to connect to for a server listening on `address`: the loopback address when
+/// it listens on all of them.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, address.port())
+}
+
+/// The axum app of [`AppServer`]: `Hello World!` at `/`.
+pub fn app() -> axum::Router {
+    axum::Router::new().route("/", axum::routing::get(|| async { "Hello World!" }))
+}
+
+/// A web framework's app as a service: the axum [`app`] on an [`HttpServer`] child. Runs on
+/// tokio.
+///
+/// ```no_run
+/// use ginkgo::Backend;
+/// use ginkgo_examples::quickstart::AppServer;
+///
+/// Backend::default().serve_forever(AppServer::new())?;
+/// # Ok::<(), ginkgo::Error>(())
+/// ```
+pub struct AppServer {
+    server: ServiceHandle<HttpServer>,
+}
+
+impl AppServer {
+    /// The app on [`WEB_ADDRESS`].
+    pub fn new() -> ServiceHandle<Self> {
+        Self::with_address(WEB_ADDRESS)
+    }
+
+    /// The app on `address`.
+    pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
+        ServiceHandle::build(|this| AppServer { server: this.add_service(HttpServer::new(address, app())) })
+    }
+
+    /// The HTTP server it is made of.
+    pub fn http_server(&self) -> &ServiceHandle<HttpServer> {
+        &self.server
+    }
+
+    /// The address it listens on, while it does.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.service().local_addr()
+    }
+}
+
+impl Service for AppServer {}
