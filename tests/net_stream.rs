@@ -401,6 +401,65 @@ fn a_client_and_a_server_talk_through_the_tree() {
     });
 }
 
+#[test]
+fn a_client_that_never_connects_fails_its_start_after_start_timeout() {
+    each_backend(|backend| async move {
+        let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let (client, _lines) = line_client(move || Some(address.to_string()));
+        let client = backend.service(client.with_start_timeout(Duration::from_millis(100)));
+        let err = within(backend, "start", client.start()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::StartTimeout);
+        assert_eq!(err.to_string(), "StreamClient: not ready within start_timeout (100ms)");
+        assert_eq!(client.state(), State::Failed);
+        // The rollback ended the connecting.
+        assert_eq!(client.live_tasks(), 0);
+    });
+}
+
+#[test]
+fn a_client_handler_that_panics_is_logged_and_the_client_connects_again() {
+    each_backend(|backend| async move {
+        logged("");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let attempts = Arc::new(Mutex::new(0));
+        let counted = attempts.clone();
+        let client = StreamClient::new(address, move |mut connection: Connection, ctx: Context| {
+            let counted = counted.clone();
+            async move {
+                *counted.lock().unwrap() += 1;
+                connection.write_all(b"hi\n").await?;
+                if *counted.lock().unwrap() == 1 {
+                    panic!("first connection panics");
+                }
+                ctx.stopping().await;
+                Ok(())
+            }
+        })
+        .with_backoff(Backoff { initial_delay: Duration::from_millis(5), ..Backoff::default() });
+        let root = format!("Reconnecting{backend}").leak();
+        let app = backend.service(ServiceHandle::build(|app| {
+            app.add_service(client);
+            Named(root)
+        }));
+        within(backend, "start", app.start()).await.unwrap();
+        for _ in 0..2 {
+            let mut server_side = BufReader::new(within(backend, "accept", accept(&listener)).await.unwrap());
+            assert_eq!(read_line(&mut server_side), "hi\n");
+        }
+        assert_eq!(*attempts.lock().unwrap(), 2);
+        assert_eq!(app.state(), State::Ready);
+        within(backend, "stop", app.stop()).await.unwrap();
+        let lines = logged(&format!("{root}/StreamClient"));
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!(
+                "ERROR {root}/StreamClient: connection to {address}: handler panicked: first connection panics"
+            ))),
+            "{lines:#?}"
+        );
+    });
+}
+
 struct LinesApp(Mutex<Option<mpsc::UnboundedReceiver<String>>>);
 impl Service for LinesApp {}
 
@@ -436,7 +495,8 @@ fn the_tokio_services_refuse_other_backends() {
         assert_eq!(
             err.chain().to_string(),
             format!(
-                "StreamServer: do_start failed: ginkgo_tokio::StreamServer runs only on the tokio backend, not on `{backend}`"
+                "StreamServer: do_start failed: \
+                 ginkgo_tokio::StreamServer runs only on the tokio backend, not on `{backend}`"
             )
         );
     });

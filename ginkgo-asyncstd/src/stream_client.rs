@@ -21,9 +21,10 @@ type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 /// handler returned, failed or panicked), connects again after a pause that grows with each
 /// failed attempt ([`Backoff`], with jitter), until the service stops.
 ///
-/// * **Readiness** means "connected": the start waits (up to the service's `start_timeout`,
-///   2 s by default) for the first connection, and fails, rolling the tree back, if there is
-///   none by then. A daemon that must come up while its server is down should call
+/// * **Readiness** means "connected": the start waits for the first connection (up to the
+///   service's `start_timeout`: 2 s, or [`with_start_timeout`](StreamClient::with_start_timeout)),
+///   and fails, rolling the tree back, if there is none by then. A daemon that must come up
+///   while its server is down should call
 ///   [`ready_when_connected(false)`](StreamClient::ready_when_connected): the client is then
 ///   ready at once and keeps trying in the background (or start the tree with
 ///   `start_nowait`). [`is_connected`](StreamClient::is_connected) and the gauge `connections`
@@ -61,6 +62,7 @@ pub struct StreamClient<R: Runtime> {
     backoff: Backoff,
     connect_timeout: Duration,
     ready_when_connected: bool,
+    start_timeout: Duration,
     stop_timeout: Duration,
     connected: Gauge,
 }
@@ -92,6 +94,7 @@ impl<R: Runtime> StreamClient<R> {
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(10),
             ready_when_connected: true,
+            start_timeout: Duration::from_secs(2),
             stop_timeout: Duration::from_secs(1),
             connected: Gauge::default(),
         }
@@ -116,6 +119,13 @@ impl<R: Runtime> StreamClient<R> {
         self
     }
 
+    /// Sets how long a start waits for the first connection (default 2 s); with
+    /// `ready_when_connected(false)`, it does not wait.
+    pub fn with_start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
     /// Sets how long the handler gets to finish at stop before it is cancelled (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
@@ -130,6 +140,10 @@ impl<R: Runtime> StreamClient<R> {
 
 #[async_trait]
 impl<R: Runtime> Service for StreamClient<R> {
+    fn start_timeout(&self) -> Duration {
+        self.start_timeout
+    }
+
     fn stop_timeout(&self) -> Duration {
         self.stop_timeout
     }
