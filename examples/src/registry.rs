@@ -2,11 +2,16 @@
 
 use ginkgo_runner::Registry;
 
-use crate::{hello, service};
+use crate::{hello, quickstart, service};
 
 /// Every example service, by target name.
 pub fn registry() -> Registry {
     Registry::new()
         .register("hello.HelloWorld", || hello::HelloWorld)
         .register("service.HelloWorld", || service::HelloWorld)
+        .register("quickstart.HelloWorldServer", quickstart::HelloWorldServer::new)
+        .register("quickstart.HelloWorldClient", quickstart::HelloWorldClient::new)
+        .register("quickstart.HelloWorldWebServer", quickstart::HelloWorldWebServer::new)
+        .register("quickstart.HelloWorld", quickstart::HelloWorld::new)
+        .register("quickstart.AppServer", quickstart::AppServer::new)
 }
