@@ -12,6 +12,10 @@
 //! | `smol`      | `smol`       | [`backends::SmolManager`]       |
 //! | `threads`   | `threads`    | [`backends::ThreadManager`]     |
 //!
+//! Network services come ready-made: [`net::StreamServer`] and [`net::StreamClient`] (TCP, on
+//! whichever backend runs the tree; the client reconnects with a [`Backoff`]) and, with the
+//! `http` feature, [`http::HttpServer`] (any tower service, an axum `Router` say, on tokio).
+//!
 //! ```
 //! use std::time::Duration;
 //! use ginkgo::{async_trait, Backend, BoxError, Context, Readiness, Service};

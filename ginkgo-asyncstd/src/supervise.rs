@@ -35,9 +35,18 @@ where
     match AssertUnwindSafe(handler).catch_unwind().await {
         Ok(Ok(())) => log::debug!("{path}: {what}: handler done"),
         Ok(Err(err)) if err.is::<Stopping>() => log::debug!("{path}: {what}: handler ended by the stop"),
+        Ok(Err(err)) if peer_went_away(err.as_ref()) => log::debug!("{path}: {what}: closed by the other end: {err}"),
         Ok(Err(err)) => log::warn!("{path}: {what}: handler failed: {}", Chain(err.as_ref())),
         Err(panic) => log::error!("{path}: {what}: handler panicked: {}", panic_message(panic.as_ref())),
     }
+}
+
+/// True for the errors of a connection the other end has closed or reset: the ordinary end
+/// of a connection, not a failure of the handler.
+fn peer_went_away(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    err.downcast_ref::<std::io::Error>()
+        .is_some_and(|err| matches!(err.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof))
 }
 
 /// The text of a panic payload.
