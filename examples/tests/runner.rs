@@ -106,7 +106,7 @@ fn a_foreground_run_logs_to_stderr_and_stops_on_sigterm_and_sigint() {
         let lines = run.stderr.all();
         assert!(lines.iter().any(|l| l.ends_with("    INFO runner: Stopping.")), "{lines:?}");
         assert!(lines.last().unwrap().ends_with("    INFO service: Goodbye."), "{lines:?}");
-        assert!(home.entries().iter().all(|e| e == "service.conf.toml"), "no pidfile in the foreground");
+        assert_eq!(home.entries(), ["service.conf.toml"], "the pidfile is removed on exit");
     }
 }
 
@@ -121,7 +121,9 @@ fn sighup_reloads_a_live_value_and_a_broken_file_keeps_the_service_running() {
 
     std::fs::write(&conf, "service = \"service.HelloWorld\"\nmessage = \"Reloaded!\"\nrate_per_minute = 600\n")
         .unwrap();
-    run.signal(SIGHUP);
+    // As the manual does it: ginkgoctl finds the foreground process through its pidfile.
+    let reload = ctl(&home, &[conf.to_str().unwrap(), "reload"]);
+    assert_eq!((reload.code(), reload.stdout.as_str()), (0, format!("Reloading process {}...\n", run.pid()).as_str()));
     let reloaded = run.stderr.wait_contains("INFO service: Reloaded!");
 
     std::fs::write(&conf, "service = \"service.HelloWorld\"\nmessage = \"Never\"\nrate_per_minute = \"fast\"\n")

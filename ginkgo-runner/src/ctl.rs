@@ -103,8 +103,7 @@ impl Ctl<'_> {
         if self.args.target.is_none() {
             return Err(Failure::usage("give a TARGET or -p PID|PIDFILE"));
         }
-        let plan = self.plan()?;
-        let Some(path) = plan.pidfile else { return Ok(None) };
+        let path = self.plan()?.pidfile;
         Ok(pidfile::read(&path)?.map(|pid| (pid, PidSource::Pidfile(path))))
     }
 
@@ -121,10 +120,8 @@ impl Ctl<'_> {
 
     fn start(&self) -> Result<u8, Failure> {
         let plan = self.plan()?;
-        if let Some(path) = &plan.pidfile {
-            if let Some(pid) = pidfile::read(path)?.filter(|pid| pidfile::alive(*pid)) {
-                return Err(Failure::failed(format!("already running as PID {pid}")));
-            }
+        if let Some(pid) = pidfile::read(&plan.pidfile)?.filter(|pid| pidfile::alive(*pid)) {
+            return Err(Failure::failed(format!("already running as PID {pid}")));
         }
         println!("Starting process with {}...", plan.target);
         process::start_daemon(self.registry, plan)

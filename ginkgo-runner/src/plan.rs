@@ -23,8 +23,8 @@ pub(crate) struct Plan {
     pub(crate) config: Config,
     pub(crate) backend: Backend,
     pub(crate) daemon: bool,
-    /// Where the pid is written: always when daemonized, in the foreground only if configured.
-    pub(crate) pidfile: Option<PathBuf>,
+    /// Where the pid is written, daemonized or not.
+    pub(crate) pidfile: PathBuf,
     /// Where the log goes; `None` is stderr.
     pub(crate) logfile: Option<PathBuf>,
     pub(crate) log: LogPlan,
@@ -71,10 +71,10 @@ impl Plan {
         let daemon = daemonize || DAEMON.get(&config);
         let name = short_name(&service);
         let path = |p: Option<PathBuf>| p.map(|p| absolute(&config.resolve_path(p)));
+        // In the foreground too, so that `ginkgoctl TARGET reload` finds the process.
         let pidfile = match path(PIDFILE.get(&config)) {
-            Some(explicit) => Some(explicit),
-            None if daemon => Some(home()?.join(format!(".{name}.pid"))),
-            None => None,
+            Some(explicit) => explicit,
+            None => home()?.join(format!(".{name}.pid")),
         };
         let logfile = match path(LOGFILE.get(&config)) {
             Some(explicit) => Some(explicit),

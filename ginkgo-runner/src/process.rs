@@ -101,7 +101,7 @@ fn prepare(plan: &Plan) -> Result<(Option<Pidfile>, UnboundedReceiver<Request>),
             .map_err(|err| Failure::failed(format!("cannot change to rundir {}: {err}", dir.display())))?;
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
-    let pidfile = plan.pidfile.as_deref().map(Pidfile::create).transpose()?;
+    let pidfile = Some(Pidfile::create(&plan.pidfile)?);
     let _ = plan.config.clone().install();
     let requests = match signals::listen() {
         Ok(requests) => requests,

@@ -14,7 +14,7 @@ setting!(pub static DAEMON: bool {
 setting!(pub static PIDFILE: Option<PathBuf> {
     name: "pidfile",
     default: None,
-    help: "Path to the pidfile; when daemonized it defaults to ~/.<Name>.pid",
+    help: "Path to the pidfile (by default ~/.<Name>.pid), written in the foreground too",
 });
 
 setting!(pub static LOGFILE: Option<PathBuf> {
