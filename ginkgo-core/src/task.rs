@@ -345,24 +345,28 @@ impl Shared {
                 Err(panic) => Err(Error::new(ErrorKind::TaskPanicked, path(), "task panicked")
                     .with_source(panic_message(panic.as_ref()))),
             };
-        {
-            let mut registry = lock(&self.registry);
-            registry.live.remove(&id);
-        }
-        self.ended.notify(usize::MAX);
         if let Err(err) = &outcome {
             if let Some(owner) = self.owner.upgrade() {
                 Context::from_node(owner).task_failed(err.duplicate());
             }
         }
-        cell.finish(outcome);
+        self.end(id, cell, outcome);
     }
 
     fn finish_cancelled(&self, id: u64, cell: &TaskCell) {
-        lock(&self.registry).live.remove(&id);
-        self.ended.notify(usize::MAX);
         let path = self.owner.upgrade().map(|n| n.path()).unwrap_or_default();
-        cell.finish(Err(Error::new(ErrorKind::TaskCancelled, path, "task cancelled")));
+        self.end(id, cell, Err(Error::new(ErrorKind::TaskCancelled, path, "task cancelled")));
+    }
+
+    /// The handle learns the outcome in the same step as the task stops counting as alive, so
+    /// whoever sees one (a stop waiting for the tasks, a test awaiting the handle) sees both.
+    fn end(&self, id: u64, cell: &TaskCell, outcome: Result<(), Error>) {
+        {
+            let mut registry = lock(&self.registry);
+            registry.live.remove(&id);
+            cell.finish(outcome);
+        }
+        self.ended.notify(usize::MAX);
     }
 }
 
