@@ -13,8 +13,10 @@
 //! the tree. The web servers use `ginkgo::http::HttpServer` (hyper), which runs on tokio; on
 //! another backend their start fails with an error saying so.
 //!
-//! Every service takes its addresses as constructor parameters: `new()` uses the manual's, and
-//! `with_address` (or `with_addresses`) others, such as `127.0.0.1:0` in tests.
+//! The addresses are settings ([`SERVER_ADDRESS`], [`CLIENT_ADDRESS`], [`WEB_ADDRESS`]) whose
+//! defaults are the manual's; `new()` reads them from the process's configuration (the one the
+//! runner loaded), and `with_address` (or `with_addresses`) takes others, such as
+//! `127.0.0.1:0` in tests.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -26,14 +28,30 @@ use futures::StreamExt;
 use futures::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use ginkgo::http::HttpServer;
 use ginkgo::net::{Connection, StreamClient, StreamServer};
-use ginkgo::{Context, Service, ServiceHandle, TaskResult};
+use ginkgo::{Config, Context, Service, ServiceHandle, TaskResult, setting};
 
-/// Where [`HelloWorldServer`] listens by default.
-pub const STREAM_ADDRESS: &str = "0.0.0.0:7000";
-/// Where [`HelloWorldClient`] connects by default.
-pub const CLIENT_ADDRESS: &str = "127.0.0.1:7000";
-/// Where [`HelloWorldWebServer`] and [`AppServer`] listen by default.
-pub const WEB_ADDRESS: &str = "0.0.0.0:8000";
+setting!(pub static SERVER_ADDRESS: String {
+    name: "quickstart.server_address",
+    default: "0.0.0.0:7000".to_string(),
+    help: "Where HelloWorldServer listens",
+});
+
+setting!(pub static CLIENT_ADDRESS: String {
+    name: "quickstart.client_address",
+    default: "127.0.0.1:7000".to_string(),
+    help: "Where HelloWorldClient connects",
+});
+
+setting!(pub static WEB_ADDRESS: String {
+    name: "quickstart.web_address",
+    default: "0.0.0.0:8000".to_string(),
+    help: "Where HelloWorldWebServer and AppServer listen",
+});
+
+/// The current value of an address setting.
+fn configured(address: &ginkgo::Setting<String>) -> String {
+    address.get(Config::current())
+}
 
 /// Where the lines a [`HelloWorldClient`] receives go.
 type Output = Arc<Mutex<dyn Write + Send>>;
@@ -54,9 +72,9 @@ pub struct HelloWorldServer {
 }
 
 impl HelloWorldServer {
-    /// The server on [`STREAM_ADDRESS`].
+    /// The server on [`SERVER_ADDRESS`].
     pub fn new() -> ServiceHandle<Self> {
-        Self::with_address(STREAM_ADDRESS)
+        Self::with_address(configured(&SERVER_ADDRESS))
     }
 
     /// The server on `address`.
@@ -103,7 +121,7 @@ pub struct HelloWorldClient {
 impl HelloWorldClient {
     /// The client of [`CLIENT_ADDRESS`], printing to standard output.
     pub fn new() -> ServiceHandle<Self> {
-        Self::with_address(CLIENT_ADDRESS)
+        Self::with_address(configured(&CLIENT_ADDRESS))
     }
 
     /// The client of `address`, printing to standard output.
@@ -168,7 +186,7 @@ pub struct HelloWorldWebServer {
 impl HelloWorldWebServer {
     /// The web server on [`WEB_ADDRESS`].
     pub fn new() -> ServiceHandle<Self> {
-        Self::with_address(WEB_ADDRESS)
+        Self::with_address(configured(&WEB_ADDRESS))
     }
 
     /// The web server on `address`.
@@ -216,10 +234,10 @@ pub struct HelloWorld {
 }
 
 impl HelloWorld {
-    /// The three on [`STREAM_ADDRESS`] and [`WEB_ADDRESS`], the client printing to standard
+    /// The three on [`SERVER_ADDRESS`] and [`WEB_ADDRESS`], the client printing to standard
     /// output.
     pub fn new() -> ServiceHandle<Self> {
-        Self::with_addresses(STREAM_ADDRESS, WEB_ADDRESS)
+        Self::with_addresses(configured(&SERVER_ADDRESS), configured(&WEB_ADDRESS))
     }
 
     /// The TCP server on `stream`, the web server on `web`, the client printing to standard
@@ -295,7 +313,7 @@ pub struct AppServer {
 impl AppServer {
     /// The app on [`WEB_ADDRESS`].
     pub fn new() -> ServiceHandle<Self> {
-        Self::with_address(WEB_ADDRESS)
+        Self::with_address(configured(&WEB_ADDRESS))
     }
 
     /// The app on `address`.

@@ -549,3 +549,47 @@ fn logconfig_sets_format_levels_and_outputs() {
     assert!(!text.contains("|runner|"), "runner lines are below warn:\n{text}");
     assert!(run.stderr.all().is_empty(), "nothing on stderr: {:?}", run.stderr.all());
 }
+
+/// The address a server logged it listens on: `…: listening on 127.0.0.1:PORT`.
+fn listening_address(run: &Running, service: &str) -> String {
+    let marker = format!("{service}: listening on ");
+    let at = run.stderr.wait_contains(&marker);
+    let line = &run.stderr.all()[at];
+    line[line.find(&marker).unwrap() + marker.len()..].trim().to_string()
+}
+
+#[test]
+fn the_quickstart_services_run_under_ginkgo_on_addresses_from_settings() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let home = Home::new();
+
+    let mut command = home.command(ginkgo());
+    command.args(["--set", "quickstart.server_address=127.0.0.1:0", "quickstart.HelloWorldServer"]);
+    let mut server = Running::start(command);
+    let address = listening_address(&server, "HelloWorldServer/StreamServer");
+    let stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).unwrap();
+    assert_eq!(line, "Hello World\n");
+    server.signal(SIGTERM);
+    assert_eq!(server.exit_code(), 0);
+
+    for (target, body) in
+        [("quickstart.AppServer", "Hello World!"), ("quickstart.HelloWorldWebServer", "<strong>Hello World</strong>")]
+    {
+        let mut command = home.command(ginkgo());
+        command.args(["--set", "quickstart.web_address=127.0.0.1:0", target]);
+        let mut web = Running::start(command);
+        let address = listening_address(&web, "/HttpServer");
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{target}: {response}");
+        assert!(response.ends_with(body), "{target}: {response}");
+        web.signal(SIGTERM);
+        assert_eq!(web.exit_code(), 0);
+    }
+}
