@@ -28,7 +28,7 @@ use futures::StreamExt;
 use futures::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use ginkgo::http::HttpServer;
 use ginkgo::net::{Connection, StreamClient, StreamServer};
-use ginkgo::{Config, Context, Service, ServiceHandle, TaskResult, setting};
+use ginkgo::{Backoff, Config, Context, Service, ServiceHandle, TaskResult, setting};
 
 setting!(pub static SERVER_ADDRESS: String {
     name: "quickstart.server_address",
@@ -46,6 +46,12 @@ setting!(pub static WEB_ADDRESS: String {
     name: "quickstart.web_address",
     default: "0.0.0.0:8000".to_string(),
     help: "Where HelloWorldWebServer and AppServer listen",
+});
+
+setting!(pub static CLIENT_BACKOFF: Backoff {
+    name: "quickstart.client_backoff",
+    default: Backoff::default(),
+    help: "How HelloWorldClient waits between connection attempts: a table of\ninitial_delay and max_delay (seconds), factor and jitter",
 });
 
 /// The current value of an address setting.
@@ -139,7 +145,8 @@ impl HelloWorldClient {
     fn following(address: impl Fn() -> Option<String> + Send + Sync + 'static, output: Output) -> ServiceHandle<Self> {
         let client = StreamClient::with_address_from(address, move |connection, ctx| {
             print_lines(connection, ctx, output.clone())
-        });
+        })
+        .with_backoff(CLIENT_BACKOFF.get(Config::current()));
         ServiceHandle::build(|this| HelloWorldClient { client: this.add_service(client) })
     }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// The delays between attempts at something that keeps failing, such as a client connecting to
 /// a server that is down.
 ///
@@ -13,6 +15,9 @@ use std::time::Duration;
 /// is the same on every runtime and can be tested without chance. Out-of-range values never
 /// panic: a `factor` below 1 (or not a number) counts as 1, `jitter` is clamped to `0..=1`, and a
 /// `max_delay` below `initial_delay` wins.
+///
+/// It can be a setting: in a config file it is a table whose delays are in seconds, and any
+/// field left out keeps its default (`[client.backoff]`, `initial_delay = 0.5`, `jitter = 0`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,11 +37,14 @@ use std::time::Duration;
 /// assert_eq!(jittery.delay(1, 0.0), Duration::from_millis(100));
 /// assert_eq!(jittery.delay(1, 0.5), Duration::from_millis(200));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Backoff {
     /// The wait before the first retry. Default 100 ms.
+    #[serde(with = "as_seconds")]
     pub initial_delay: Duration,
     /// The longest wait, jitter included. Default 30 s.
+    #[serde(with = "as_seconds")]
     pub max_delay: Duration,
     /// How much longer each wait is than the one before. Default 2.
     pub factor: f64,
@@ -162,5 +170,38 @@ mod tests {
         // Huge durations do not overflow.
         let huge = plain(u64::MAX, u64::MAX, 2.0);
         assert!(huge.delay(u32::MAX, 1.0) > Duration::from_secs(1 << 40));
+    }
+}
+
+/// A duration written as a number of seconds (`0.1`, `30`).
+mod as_seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(duration.as_secs_f64())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        let seconds = f64::deserialize(deserializer)?;
+        Duration::try_from_secs_f64(seconds)
+            .map_err(|_| serde::de::Error::custom(format!("{seconds} is not a number of seconds")))
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use std::time::Duration;
+
+    use super::Backoff;
+
+    #[test]
+    fn a_partial_table_in_seconds_keeps_the_other_defaults() {
+        let backoff: Backoff = serde_json::from_str(r#"{"initial_delay": 0.5, "jitter": 0}"#).unwrap();
+        assert_eq!(backoff, Backoff { initial_delay: Duration::from_millis(500), jitter: 0.0, ..Backoff::default() });
+        let err = serde_json::from_str::<Backoff>(r#"{"initial_delay": -1}"#).unwrap_err().to_string();
+        assert!(err.starts_with("-1 is not a number of seconds"), "{err}");
+        assert!(serde_json::from_str::<Backoff>(r#"{"initial": 1}"#).is_err(), "unknown fields are refused");
     }
 }
