@@ -129,3 +129,21 @@ pub fn duration(ns: f64) -> String {
     };
     format!("{value:.decimals$} {unit}")
 }
+
+/// A count with thousands separated by commas: `1,000,000`.
+///
+/// ```
+/// assert_eq!(ginkgo_bench::report::count(1_000_000), "1,000,000");
+/// assert_eq!(ginkgo_bench::report::count(999), "999");
+/// ```
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

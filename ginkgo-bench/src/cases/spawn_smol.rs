@@ -13,20 +13,20 @@ use ginkgo::{Backend, Context};
 use crate::Mode;
 use crate::cases::spawner::{Spawner, spawn_and_await};
 use crate::measure::{Rounds, alternate};
-use crate::report::Row;
+use crate::report::{Row, count};
 
 /// The ratio Ginkgo must stay within.
 pub const TARGET: f64 = 1.10;
 
-/// Runs the case: 1,000,000 tasks a round (100,000 in quick mode).
+/// Runs the case: 1,000,000 tasks a round (200,000 in quick mode).
 pub fn run(mode: Mode) -> Vec<Row> {
-    let tasks = mode.pick(100_000, 1_000_000);
-    let rounds = mode.pick(Rounds { warmup: 1, measured: 5 }, Rounds { warmup: 2, measured: 11 });
+    let tasks = mode.pick(200_000, 1_000_000);
+    let rounds = mode.pick(Rounds { warmup: 1, measured: 7 }, Rounds { warmup: 2, measured: 15 });
     let service = Backend::Smol.service(Spawner);
     smol::block_on(service.start()).expect("the spawning service starts");
     let [paired] = alternate(rounds, || [ginkgo(&service, tasks)], || [baseline(tasks)]);
     smol::block_on(service.stop()).expect("the spawning service stops");
-    vec![Row::new(format!("spawn + await, smol (per task; {tasks} a round)"), &paired, tasks, TARGET)]
+    vec![Row::new(format!("spawn + await, smol (per task; {} a round)", count(tasks)), &paired, tasks, TARGET)]
 }
 
 /// Ginkgo: a task of `service` (on the smol backend) spawns and awaits `tasks` trivial tasks

@@ -10,7 +10,7 @@ use ginkgo::{Backend, Context};
 use crate::Mode;
 use crate::cases::spawner::{Spawner, spawn_and_await};
 use crate::measure::{Rounds, alternate};
-use crate::report::Row;
+use crate::report::{Row, count};
 
 /// The ratio Ginkgo must stay within.
 pub const TARGET: f64 = 1.05;
@@ -18,12 +18,12 @@ pub const TARGET: f64 = 1.05;
 /// Runs the case: 10,000 threads a round (2,000 in quick mode).
 pub fn run(mode: Mode) -> Vec<Row> {
     let tasks = mode.pick(2_000, 10_000);
-    let rounds = mode.pick(Rounds { warmup: 1, measured: 5 }, Rounds { warmup: 2, measured: 11 });
+    let rounds = mode.pick(Rounds { warmup: 1, measured: 7 }, Rounds { warmup: 2, measured: 15 });
     let service = Backend::Threads.service(Spawner);
     Backend::Threads.block_on(service.start()).expect("the spawning service starts");
     let [paired] = alternate(rounds, || [ginkgo(&service, tasks)], || [baseline(tasks)]);
     Backend::Threads.block_on(service.stop()).expect("the spawning service stops");
-    vec![Row::new(format!("spawn + await, threads (per task; {tasks} a round)"), &paired, tasks, TARGET)]
+    vec![Row::new(format!("spawn + await, threads (per task; {} a round)", count(tasks)), &paired, tasks, TARGET)]
 }
 
 /// Ginkgo: a task of `service` (on the threads backend, so a thread of its own) spawns and

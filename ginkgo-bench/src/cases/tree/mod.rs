@@ -27,7 +27,7 @@ pub const TARGET: f64 = 1.0;
 
 /// Runs the case: a tree of 10,000 in both modes, with fewer rounds in quick mode.
 pub fn run(mode: Mode) -> Vec<Row> {
-    let rounds = mode.pick(Rounds { warmup: 2, measured: 7 }, Rounds { warmup: 4, measured: 21 });
+    let rounds = mode.pick(Rounds { warmup: 2, measured: 9 }, Rounds { warmup: 4, measured: 25 });
     let runtime = tokio_runtime();
     let [start, stop] =
         alternate(rounds, || runtime.block_on(services::round(SHAPE)), || runtime.block_on(subsystems::round(SHAPE)));
