@@ -3,6 +3,7 @@
 //! Each module is the Rust twin of one of the manual's examples; the `hello` example program
 //! runs [`hello::HelloWorld`], the `quickstart` one any service of [`quickstart`].
 
+mod guide;
 pub mod hello;
 pub mod quickstart;
 pub mod registry;
