@@ -36,10 +36,18 @@ fn help_with_a_target_lists_every_setting_with_its_current_value() {
     let done = finish(command);
     assert_eq!(done.code(), 0, "{}", done.stderr);
     let settings = done.stdout.split_once("config settings:\n").expect("a settings block").1;
-    assert!(settings.contains("\n  rate_per_minute Rate at which to emit message [600]\n"), "{settings}");
-    assert!(settings.contains("\n  message         Message to print out while running [Services all the way down.]\n"));
-    assert!(settings.contains("\n  loglevel        Log level: debug, info, warn or error [info]\n"));
-    assert!(settings.contains("\n  umask           File mode creation mask, in octal (\"027\" or 0o027) [022]\n"));
+    // Names are padded to the longest one, so the help texts start in one column.
+    let column = settings.lines().next().unwrap().find("The async backend").unwrap();
+    let line = |name: &str| -> String {
+        let line = settings.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).unwrap();
+        assert_eq!(line[..column].trim(), name, "{line}");
+        line[column..].to_string()
+    };
+    assert_eq!(line("rate_per_minute"), "Rate at which to emit message [600]");
+    assert_eq!(line("message"), "Message to print out while running [Services all the way down.]");
+    assert_eq!(line("loglevel"), "Log level: debug, info, warn or error [info]");
+    assert_eq!(line("umask"), "File mode creation mask, in octal (\"027\" or 0o027) [022]");
+    assert_eq!(line("quickstart.server_address"), "Where HelloWorldServer listens [0.0.0.0:7000]");
     assert!(home.entries().iter().all(|e| e == "service.conf.toml"), "help writes no files: {:?}", home.entries());
 }
 
@@ -156,10 +164,10 @@ fn ginkgoctl_manages_a_daemon_from_start_to_stop() {
 
     let started = ctl(&home, &[conf, "start"]);
     assert_eq!(started.code(), 0, "{}", started.stderr);
-    let pid = home.pid(".HelloWorld.pid").expect("a pidfile in HOME");
+    let pid = home.pid(".service.HelloWorld.pid").expect("a pidfile in HOME");
     assert_eq!(started.stdout, format!("Starting process with {conf}...\nProcess is running as {pid}.\n"));
     assert!(alive(pid));
-    let log = home.file(".HelloWorld.log");
+    let log = home.file(".service.HelloWorld.log");
     wait_file_contains(&log, "INFO service: Services all the way down.");
 
     let status = ctl(&home, &[conf, "status"]);
@@ -179,7 +187,7 @@ fn ginkgoctl_manages_a_daemon_from_start_to_stop() {
 
     let restarted = ctl(&home, &[conf, "restart"]);
     assert_eq!(restarted.code(), 0, "{}", restarted.stderr);
-    let new_pid = home.pid(".HelloWorld.pid").expect("a new pidfile");
+    let new_pid = home.pid(".service.HelloWorld.pid").expect("a new pidfile");
     assert_ne!(new_pid, pid);
     assert_eq!(
         restarted.stdout,
@@ -196,7 +204,7 @@ fn ginkgoctl_manages_a_daemon_from_start_to_stop() {
         (0, format!("Stopping process {new_pid}...\nProcess stopped.\n").as_str())
     );
     assert!(!alive(new_pid));
-    assert_eq!(home.pid(".HelloWorld.pid"), None, "pidfile removed on exit");
+    assert_eq!(home.pid(".service.HelloWorld.pid"), None, "pidfile removed on exit");
     assert!(std::fs::read_to_string(&log).unwrap().contains("INFO service: Goodbye."));
 
     let status = ctl(&home, &[conf, "status"]);
@@ -212,7 +220,7 @@ fn ginkgoctl_reload_checks_the_config_first_and_sends_nothing_if_broken() {
     let conf_text = std::fs::read_to_string(&conf).unwrap();
     let conf = conf.to_str().unwrap();
     assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
-    let pid = home.pid(".HelloWorld.pid").unwrap();
+    let pid = home.pid(".service.HelloWorld.pid").unwrap();
     std::fs::write(conf, format!("{conf_text}rate_per_minute_typo = 3\nmessage = [\n")).unwrap();
     let reload = ctl(&home, &[conf, "reload"]);
     assert_eq!(reload.code(), 2);
@@ -220,7 +228,7 @@ fn ginkgoctl_reload_checks_the_config_first_and_sends_nothing_if_broken() {
     assert_eq!(reload.stdout, "", "no signal sent");
     std::fs::write(conf, &conf_text).unwrap();
     assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
-    let log = std::fs::read_to_string(home.file(".HelloWorld.log")).unwrap();
+    let log = std::fs::read_to_string(home.file(".service.HelloWorld.log")).unwrap();
     assert!(!log.contains("reloading"), "the daemon never got a SIGHUP:\n{log}");
     assert!(!alive(pid));
 }
@@ -233,7 +241,7 @@ fn a_stale_pidfile_is_reported_then_replaced() {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let dead = gone.id();
     gone.wait().unwrap();
-    std::fs::write(home.file(".HelloWorld.pid"), format!("{dead}\n")).unwrap();
+    std::fs::write(home.file(".service.HelloWorld.pid"), format!("{dead}\n")).unwrap();
 
     let status = ctl(&home, &[conf, "status"]);
     assert_eq!(status.code(), 1);
@@ -241,11 +249,11 @@ fn a_stale_pidfile_is_reported_then_replaced() {
         status.stdout,
         format!(
             "Process is NOT running, but its pidfile {} names PID {dead}.\n",
-            home.file(".HelloWorld.pid").display()
+            home.file(".service.HelloWorld.pid").display()
         )
     );
     assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
-    let pid = home.pid(".HelloWorld.pid").unwrap();
+    let pid = home.pid(".service.HelloWorld.pid").unwrap();
     assert_ne!(pid, dead);
     assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
 }
@@ -296,7 +304,7 @@ fn ginkgo_daemonizes_from_the_environment() {
     command.env("GINKGO_DAEMON", "true").arg(&conf);
     let started = finish(command);
     assert_eq!(started.code(), 0, "{}", started.stderr);
-    let pid = home.pid(".HelloWorld.pid").unwrap();
+    let pid = home.pid(".service.HelloWorld.pid").unwrap();
     assert!(started.stdout.ends_with(&format!("Process is running as {pid}.\n")), "{}", started.stdout);
     assert_eq!(ctl(&home, &[conf.to_str().unwrap(), "stop"]).code(), 0);
 }
@@ -313,7 +321,7 @@ fn logtail_follows_new_lines_using_almost_no_cpu_and_exits_0_on_interrupt() {
     command.args([conf, "logtail"]);
     let mut tail = Running::start(command);
     tail.stdout.wait_contains("INFO service: Starting up!");
-    let pid = home.pid(".HelloWorld.pid").unwrap();
+    let pid = home.pid(".service.HelloWorld.pid").unwrap();
     // A new line written by the daemon shows up.
     assert_eq!(ctl(&home, &[conf, "reload"]).code(), 0);
     tail.stdout.wait_contains("INFO runner: reloading");
@@ -381,7 +389,7 @@ fn a_daemon_drops_privileges_once_ready() {
     let conf = conf.to_str().unwrap();
     let started = ctl(&home, &[conf, "start"]);
     assert_eq!(started.code(), 0, "{}", started.stderr);
-    let pid = home.pid(".HelloWorld.pid").unwrap();
+    let pid = home.pid(".service.HelloWorld.pid").unwrap();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let ids = |key: &str| {
         status
@@ -400,7 +408,7 @@ fn a_daemon_drops_privileges_once_ready() {
     assert!(!ids("Groups:").contains(&"0".to_string()), "root's groups are gone: {status}");
     assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
     assert!(!alive(pid));
-    assert_eq!(home.pid(".HelloWorld.pid"), None, "the new user could remove its pidfile");
+    assert_eq!(home.pid(".service.HelloWorld.pid"), None, "the new user could remove its pidfile");
 }
 
 fn nix_is_root() -> bool {
@@ -431,8 +439,8 @@ fn a_failing_tree_exits_1_and_a_daemon_start_failure_reaches_the_parent() {
     assert_eq!(done.code(), 1);
     assert_eq!(done.stdout, "Starting process with fixture.FailStart...\n");
     assert_eq!(done.stderr, "ginkgo: error: FailStart: do_start failed: the database is unreachable\n");
-    assert_eq!(home.pid(".FailStart.pid"), None, "no pidfile left");
-    let log = std::fs::read_to_string(home.file(".FailStart.log")).unwrap();
+    assert_eq!(home.pid(".fixture.FailStart.pid"), None, "no pidfile left");
+    let log = std::fs::read_to_string(home.file(".fixture.FailStart.log")).unwrap();
     assert!(log.contains("the database is unreachable"), "{log}");
 }
 
@@ -455,14 +463,14 @@ fn a_daemon_stopped_while_starting_removes_its_pidfile() {
     let mut command = home.command(fixture());
     command.args(["-d", "fixture.SlowStart"]);
     let mut parent = Running::start(command);
-    let log = home.file(".SlowStart.log");
+    let log = home.file(".fixture.SlowStart.log");
     wait_file_contains(&log, "starting slowly");
-    let pid = home.pid(".SlowStart.pid").expect("the daemon wrote its pidfile");
+    let pid = home.pid(".fixture.SlowStart.pid").expect("the daemon wrote its pidfile");
     send(pid, SIGTERM);
     assert_eq!(parent.exit_code(), 1);
     parent.stderr.wait_contains("ginkgo: error: stopped while starting");
     wait_gone(pid);
-    assert_eq!(home.pid(".SlowStart.pid"), None);
+    assert_eq!(home.pid(".fixture.SlowStart.pid"), None);
 }
 
 #[test]
@@ -471,8 +479,8 @@ fn a_stubborn_daemon_fails_stop_unless_forced() {
     let mut command = home.command(fixture());
     command.args(["-d", "fixture.SlowStop"]);
     assert_eq!(finish(command).code(), 0);
-    let pidfile = home.file(".SlowStop.pid");
-    let pid = home.pid(".SlowStop.pid").unwrap();
+    let pidfile = home.file(".fixture.SlowStop.pid");
+    let pid = home.pid(".fixture.SlowStop.pid").unwrap();
     let mut command = home.command(ginkgoctl());
     command.args(["-p", pidfile.to_str().unwrap(), "--timeout", "0.3", "stop"]);
     let refused = finish(command);
@@ -519,12 +527,14 @@ fn a_reload_reopens_the_log_file_for_logrotate() {
         home.write("rotate.toml", &std::fs::read_to_string(&conf).unwrap().replace("rate_per_minute = 600\n", ""));
     let conf = conf.to_str().unwrap();
     assert_eq!(ctl(&home, &[conf, "start"]).code(), 0);
-    let log = home.file(".HelloWorld.log");
+    let log = home.file(".service.HelloWorld.log");
     wait_file_contains(&log, "INFO service: Starting up!");
-    std::fs::rename(&log, home.file(".HelloWorld.log.1")).unwrap();
+    std::fs::rename(&log, home.file(".service.HelloWorld.log.1")).unwrap();
     assert_eq!(ctl(&home, &[conf, "reload"]).code(), 0);
     wait_file_contains(&log, "INFO config: configuration reloaded");
-    assert!(!std::fs::read_to_string(home.file(".HelloWorld.log.1")).unwrap().contains("configuration reloaded"));
+    assert!(
+        !std::fs::read_to_string(home.file(".service.HelloWorld.log.1")).unwrap().contains("configuration reloaded")
+    );
     assert_eq!(ctl(&home, &[conf, "stop"]).code(), 0);
 }
 
@@ -534,13 +544,11 @@ fn logconfig_sets_format_levels_and_outputs() {
     let out = home.file("detail.log");
     let conf = service_conf(
         &home,
-        &format!(
-            "[logconfig]\nlevel = \"warn\"\nformat = \"{{level}}|{{target}}|{{message}}\"\noutputs = [\"{}\"]\n[logconfig.levels]\nginkgo_examples = \"info\"\n",
-            out.display()
-        ),
+        // A relative output path means "next to the config file", wherever ginkgo runs from.
+        "[logconfig]\nlevel = \"warn\"\nformat = \"{level}|{target}|{message}\"\noutputs = [\"detail.log\"]\n[logconfig.levels]\nginkgo_examples = \"info\"\n",
     );
     let mut command = home.command(ginkgo());
-    command.arg(&conf);
+    command.current_dir("/").arg(&conf);
     let mut run = Running::start(command);
     wait_file_contains(&out, " INFO|ginkgo_examples::service|Services all the way down.");
     run.signal(SIGTERM);
@@ -592,4 +600,21 @@ fn the_quickstart_services_run_under_ginkgo_on_addresses_from_settings() {
         web.signal(SIGTERM);
         assert_eq!(web.exit_code(), 0);
     }
+}
+
+#[test]
+fn unknown_keys_are_warned_about_at_startup_with_a_suggestion() {
+    let home = Home::new();
+    let conf = service_conf(&home, "rate_per_minut = 3\n");
+    let mut command = home.command(ginkgo());
+    command.arg(&conf);
+    let mut run = Running::start(command);
+    run.stderr.wait_for("the warning", |l| {
+        l.ends_with(&format!(
+            " WARN config: {}: unknown setting `rate_per_minut`; did you mean `rate_per_minute`?",
+            conf.display()
+        ))
+    });
+    run.signal(SIGTERM);
+    assert_eq!(run.exit_code(), 0);
 }

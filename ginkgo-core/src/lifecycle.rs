@@ -64,7 +64,10 @@ impl Context {
                     Err(err)
                 }
                 Err(err) => {
-                    log::error!("{}", err.chain());
+                    // Logged where it happened, not again at every level it passes through.
+                    if err.path() == self.path() {
+                        log::error!("{}", err.chain());
+                    }
                     if self.node.state.transition(|s| s == State::Starting, State::Stopping).is_ok() {
                         self.teardown(&manager, false).await;
                     }
@@ -86,15 +89,17 @@ impl Context {
         guarded(manager.do_start(self)).await.map_err(|cause| {
             Error::new(ErrorKind::StartFailed, self.path(), "async manager failed to start").with_source(cause)
         })?;
-        let deadline = hooks.start_timeout;
+        // One budget for do_start and the wait for set_ready together (the children's starts,
+        // which have budgets of their own, are not counted).
+        let limit = hooks.start_timeout;
         if hooks.start_before {
-            let readiness = self.run_do_start(manager, deadline).await?;
+            let (readiness, left) = self.run_do_start(manager, limit).await?;
             self.start_children(wait).await?;
-            self.become_ready(manager, readiness, wait, deadline).await
+            self.become_ready(manager, readiness, wait, left, limit).await
         } else {
             self.start_children(wait).await?;
-            let readiness = self.run_do_start(manager, deadline).await?;
-            self.become_ready(manager, readiness, wait, deadline).await
+            let (readiness, left) = self.run_do_start(manager, limit).await?;
+            self.become_ready(manager, readiness, wait, left, limit).await
         }
     }
 
@@ -108,11 +113,17 @@ impl Context {
         Ok(())
     }
 
-    async fn run_do_start(&self, manager: &Arc<dyn AsyncManager>, limit: Duration) -> Result<Readiness, Error> {
+    /// Runs `do_start` within `limit`; returns its answer and what is left of the limit.
+    async fn run_do_start(
+        &self,
+        manager: &Arc<dyn AsyncManager>,
+        limit: Duration,
+    ) -> Result<(Readiness, Duration), Error> {
         let service = self.hooks().service.clone();
+        let began = std::time::Instant::now();
         let started = within(manager.as_ref(), limit, guarded(service.do_start(self))).await;
         match started {
-            Some(Ok(readiness)) => Ok(readiness),
+            Some(Ok(readiness)) => Ok((readiness, limit.saturating_sub(began.elapsed()))),
             Some(Err(cause)) => {
                 Err(Error::new(ErrorKind::StartFailed, self.path(), "do_start failed").with_source(cause))
             }
@@ -129,6 +140,7 @@ impl Context {
         manager: &Arc<dyn AsyncManager>,
         readiness: Readiness,
         wait: Wait,
+        left: Duration,
         limit: Duration,
     ) -> Result<(), Error> {
         if readiness == Readiness::NotReady {
@@ -138,7 +150,7 @@ impl Context {
                     run.awaiting_ready = true;
                     return Ok(());
                 }
-            } else if within(manager.as_ref(), limit, self.ready_requested()).await.is_none() {
+            } else if within(manager.as_ref(), left, self.ready_requested()).await.is_none() {
                 return Err(self.start_timed_out(limit));
             }
         }

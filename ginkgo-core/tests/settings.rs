@@ -22,6 +22,11 @@ setting!(pub static ADDRESS: std::net::SocketAddr {
     default: "0.0.0.0:7000".parse().unwrap(),
     help: "Where to listen",
 });
+setting!(pub static UPSTREAMS: std::collections::BTreeMap<String, String> {
+    name: "upstreams",
+    default: std::collections::BTreeMap::new(),
+    help: "Named upstream addresses",
+});
 setting!(pub static ONLY_ENV: u16 { name: "test_only_env", default: 1, help: "Set by the environment test" });
 setting!(pub static NESTED_ENV: u16 { name: "envgroup.port", default: 2, help: "Set by the environment test" });
 
@@ -139,6 +144,15 @@ fn a_wrong_type_names_file_line_setting_type_and_value() {
     let expected = format!("{}:4: setting `flask.debug` expects bool, found string \"yes please\"", file.display());
     assert_eq!(err.to_string(), expected);
 
+    // A bad value inside a table setting is named by its own key and line.
+    let file = dir.write("nested.toml", "[upstreams]\ndb = \"10.0.0.1:5432\"\nusers = 5432\n");
+    let err = Config::builder().env(false).file(&file).load().unwrap_err();
+    let expected = format!(
+        "{}:3: setting `upstreams`: `upstreams.users` expects a string, found signed int `5432`",
+        file.display()
+    );
+    assert_eq!(err.to_string(), expected);
+
     let err = Config::builder().env(false).set("rate_per_minute", "-3").load().unwrap_err();
     assert_eq!(err.to_string(), "--set: setting `rate_per_minute` expects u32, found signed int `-3`");
 }
@@ -224,6 +238,7 @@ config settings:
                   one per entry [[a:1]]
   rate_per_minute Rate at which to emit message [600]
   test_only_env   Set by the environment test [1]
+  upstreams       Named upstream addresses [{}]
 ";
     assert_eq!(config.help(), expected);
 }

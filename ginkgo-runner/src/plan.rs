@@ -8,7 +8,7 @@ use ginkgo::{Backend, Config};
 use nix::unistd::{Gid, Group, Uid, User};
 
 use crate::error::chain;
-use crate::registry::{normalize, short_name};
+use crate::registry::normalize;
 use crate::settings::{
     DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
 };
@@ -69,7 +69,9 @@ impl Plan {
         }
         let backend = Backend::from_config(&config).map_err(|err| Failure::usage(format!("setting `async`: {err}")))?;
         let daemon = daemonize || DAEMON.get(&config);
-        let name = short_name(&service);
+        // Default files are named after the whole target, so services of the same type name in
+        // different modules (hello.HelloWorld, service.HelloWorld) do not share them.
+        let name = service.clone();
         let path = |p: Option<PathBuf>| p.map(|p| absolute(&config.resolve_path(p)));
         // In the foreground too, so that `ginkgoctl TARGET reload` finds the process.
         let pidfile = match path(PIDFILE.get(&config)) {
@@ -81,7 +83,7 @@ impl Plan {
             None if daemon => Some(home()?.join(format!(".{name}.log"))),
             None => None,
         };
-        let log = LogPlan { level: parse_level(&LOGLEVEL.get(&config))?, detail: LOGCONFIG.get(&config) };
+        let log = LogPlan { level: parse_level(&LOGLEVEL.get(&config))?, detail: log_detail(&config) };
         if let Some(detail) = &log.detail {
             check_log_config(detail)?;
         }
@@ -148,6 +150,19 @@ fn home() -> Result<PathBuf, Failure> {
 /// `path` made absolute against the current directory, so a later `rundir` does not move it.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The `logconfig` table, its output files made absolute next to the config file like every
+/// other path setting.
+pub(crate) fn log_detail(config: &Config) -> Option<LogConfig> {
+    LOGCONFIG.get(config).map(|mut detail| {
+        for output in &mut detail.outputs {
+            if output != "stderr" && output != "stdout" {
+                *output = absolute(&config.resolve_path(&*output)).display().to_string();
+            }
+        }
+        detail
+    })
 }
 
 pub(crate) fn parse_level(text: &str) -> Result<log::LevelFilter, Failure> {

@@ -14,7 +14,7 @@ use crate::daemon::{Forked, StatusPipe};
 use crate::error::chain;
 use crate::pidfile::Pidfile;
 use crate::plan::{LogPlan, Plan, parse_level};
-use crate::settings::{LOGCONFIG, LOGLEVEL};
+use crate::settings::LOGLEVEL;
 use crate::signals::Request;
 use crate::{Failure, Registry, daemon, logging, notify, privileges, signals};
 
@@ -73,10 +73,8 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
 fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
     let outcome = prepare(&plan).and_then(|(pidfile, requests)| {
-        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe, pidfile.as_ref()));
-        if let Some(pidfile) = &pidfile {
-            pidfile.remove();
-        }
+        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe, &pidfile));
+        pidfile.remove();
         outcome
     });
     if let (Err(failure), Some(pipe)) = (&outcome, pipe.as_mut()) {
@@ -94,24 +92,22 @@ fn apply_umask(mask: u32) {
 }
 
 /// Process settings, logging, pidfile, signals: everything before the tree is built.
-fn prepare(plan: &Plan) -> Result<(Option<Pidfile>, UnboundedReceiver<Request>), Failure> {
+fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure> {
+    // Signals first: from here on a SIGTERM is a request to stop, not an abrupt end that would
+    // leave a pidfile behind.
+    let requests = signals::listen()?;
     apply_umask(plan.umask);
     if let Some(dir) = &plan.rundir {
         std::env::set_current_dir(dir)
             .map_err(|err| Failure::failed(format!("cannot change to rundir {}: {err}", dir.display())))?;
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
-    let pidfile = Some(Pidfile::create(&plan.pidfile)?);
+    // Loading logged these before there was a logger to write them.
+    for warning in plan.config.warnings() {
+        log::warn!(target: "config", "{warning}");
+    }
+    let pidfile = Pidfile::create(&plan.pidfile)?;
     let _ = plan.config.clone().install();
-    let requests = match signals::listen() {
-        Ok(requests) => requests,
-        Err(err) => {
-            if let Some(pidfile) = &pidfile {
-                pidfile.remove();
-            }
-            return Err(err);
-        }
-    };
     Ok((pidfile, requests))
 }
 
@@ -120,7 +116,7 @@ async fn serve(
     plan: &Plan,
     mut requests: UnboundedReceiver<Request>,
     pipe: &mut Option<StatusPipe>,
-    pidfile: Option<&Pidfile>,
+    pidfile: &Pidfile,
 ) -> Result<u8, Failure> {
     let manager = plan.backend.manager();
     let sleeper = manager.clone();
@@ -148,8 +144,7 @@ async fn serve(
         Some(Ok(())) => {}
     }
     if let Some(identity) = &plan.identity {
-        let files: Vec<&std::path::Path> =
-            pidfile.map(Pidfile::path).into_iter().chain(plan.logfile.as_deref()).collect();
+        let files: Vec<&std::path::Path> = std::iter::once(pidfile.path()).chain(plan.logfile.as_deref()).collect();
         privileges::hand_over(identity, &files);
         if let Err(failure) = privileges::drop_to(identity) {
             let _ = root.stop().await;
@@ -222,7 +217,7 @@ async fn reload(root: &Context, plan: &Plan) {
 fn current_log_plan(plan: &Plan) -> LogPlan {
     LogPlan {
         level: parse_level(&LOGLEVEL.get(&plan.config)).unwrap_or(plan.log.level),
-        detail: LOGCONFIG.get(&plan.config),
+        detail: crate::plan::log_detail(&plan.config),
     }
 }
 

@@ -71,9 +71,3 @@ impl Registry {
 pub(crate) fn normalize(name: &str) -> String {
     name.trim().replace("::", ".")
 }
-
-/// The last part of a target name, used for default file names: `hello.HelloWorld` →
-/// `HelloWorld`.
-pub(crate) fn short_name(name: &str) -> String {
-    normalize(name).rsplit('.').next().unwrap_or(name).to_string()
-}

@@ -14,13 +14,13 @@ setting!(pub static DAEMON: bool {
 setting!(pub static PIDFILE: Option<PathBuf> {
     name: "pidfile",
     default: None,
-    help: "Path to the pidfile (by default ~/.<Name>.pid), written in the foreground too",
+    help: "Path to the pidfile (by default ~/.<service>.pid), written in the foreground too",
 });
 
 setting!(pub static LOGFILE: Option<PathBuf> {
     name: "logfile",
     default: None,
-    help: "Path to the log file; when daemonized it defaults to ~/.<Name>.log,\nin the foreground the log goes to stderr",
+    help: "Path to the log file; when daemonized it defaults to ~/.<service>.log,\nin the foreground the log goes to stderr",
 });
 
 setting!(pub static LOGLEVEL: String {

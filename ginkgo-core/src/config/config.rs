@@ -173,7 +173,7 @@ impl Config {
 
     /// Reads the sources again and, if every value is valid, replaces all values at once: a key
     /// removed from the file returns to its default. On any error the old values stay in force
-    /// and the error is returned (and logged).
+    /// and the error is returned, for the caller to report.
     pub fn reload(&self) -> Result<(), ConfigError> {
         let _one_at_a_time = lock(&self.inner.reloading);
         let old = self.inner.values.load_full();
@@ -186,10 +186,7 @@ impl Config {
                 log::info!("configuration reloaded");
                 Ok(())
             }
-            Err(err) => {
-                log::error!("reload failed, keeping the current configuration: {err}");
-                Err(err)
-            }
+            Err(err) => Err(err),
         }
     }
 
@@ -367,7 +364,9 @@ impl Values {
             let raw = root.find_ref(declared.name).cloned().unwrap_or_else(|| declared.default_value());
             let value = (declared.extract)(&raw).map_err(|mut err| {
                 err.metadata = figment.get_metadata(raw.tag()).cloned();
-                err.path = declared.name.split('.').map(String::from).collect();
+                // The path within the setting (a key of a table setting) goes after its name.
+                let within = std::mem::take(&mut err.path);
+                err.path = declared.name.split('.').map(String::from).chain(within).collect();
                 describe(*err, declared, file.as_ref())
             })?;
             let version = match previous.and_then(|p| p.slots.get(slots.len())).and_then(Option::as_ref) {
@@ -422,7 +421,11 @@ fn describe(err: figment::Error, declared: &Declared, file: Option<&ConfigFile>)
         _ if origin == "--set" => "--set".to_string(),
         _ => origin,
     };
+    let full = err.path.join(".");
     let what = match &err.kind {
+        figment::error::Kind::InvalidType(actual, expected) if full != declared.name => {
+            format!("setting `{}`: `{full}` expects {expected}, found {actual}", declared.name)
+        }
         figment::error::Kind::InvalidType(actual, _) => {
             format!("setting `{}` expects {}, found {actual}", declared.name, declared.type_name())
         }
