@@ -16,6 +16,7 @@ mod gauge;
 mod handle;
 mod lifecycle;
 mod manager;
+pub mod net;
 mod service;
 mod snapshot;
 mod state;

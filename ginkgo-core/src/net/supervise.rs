@@ -1,0 +1,118 @@
+//! What every connection gets: counted while it is open, and its handler's errors and panics
+//! logged instead of failing the service that owns it.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use futures::FutureExt;
+
+use crate::{Chain, Context, Gauge, Stopping, TaskResult};
+
+/// Counts one open connection in each of its gauges, until dropped (also when the task holding
+/// it is cancelled).
+///
+/// ```
+/// use ginkgo_core::Gauge;
+/// use ginkgo_core::net::OpenConnection;
+///
+/// let connections = Gauge::default();
+/// let open = OpenConnection::new(vec![connections.clone()]);
+/// assert_eq!(connections.get(), 1);
+/// drop(open);
+/// assert_eq!(connections.get(), 0);
+/// ```
+#[derive(Debug)]
+pub struct OpenConnection(Vec<Gauge>);
+
+impl OpenConnection {
+    /// Adds one to each of `gauges`, until the value is dropped.
+    pub fn new(gauges: Vec<Gauge>) -> Self {
+        gauges.iter().for_each(Gauge::inc);
+        OpenConnection(gauges)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.iter().for_each(Gauge::dec);
+    }
+}
+
+/// Runs one connection's `handler` as a task of `ctx`'s service, counted in `connections` from
+/// now until the task ends, and supervised by [`run_handler`]: `what` (`connection from
+/// 10.0.0.7:50123`) names the connection in the logs. If the service is not running, the task
+/// is not spawned and the count is undone at once.
+pub fn spawn_connection<F, Fut>(ctx: &Context, connections: &Gauge, what: String, handler: F)
+where
+    F: FnOnce(Context) -> Fut + Send + 'static,
+    Fut: Future<Output = TaskResult> + Send + 'static,
+{
+    let open = OpenConnection::new(vec![connections.clone()]);
+    let path = ctx.path();
+    let _task = ctx.spawn(move |ctx| async move {
+        let _open = open;
+        run_handler(&path, &what, async move { handler(ctx).await }).await;
+        Ok(())
+    });
+}
+
+/// Runs a connection's handler to its end. An error or a panic is logged with the service's
+/// `path` and the connection (`what`), and goes no further: one bad connection never takes its
+/// server or client down. A handler ended by the stop, or by the other end closing the
+/// connection, has ended normally.
+///
+/// ```
+/// use ginkgo_core::net::run_handler;
+///
+/// futures::executor::block_on(async {
+///     // Logs `App/Server: connection from 10.0.0.7:50123: handler panicked: boom`.
+///     run_handler("App/Server", "connection from 10.0.0.7:50123", async { panic!("boom") }).await;
+///     run_handler("App/Server", "connection from 10.0.0.7:50124", async { Err("bad request".into()) }).await;
+/// });
+/// ```
+pub async fn run_handler<F>(path: &str, what: &str, handler: F)
+where
+    F: Future<Output = TaskResult>,
+{
+    log_outcome(path, what, AssertUnwindSafe(handler).catch_unwind().await);
+}
+
+/// [`run_handler`] for a blocking handler, on the calling thread.
+///
+/// ```
+/// use ginkgo_core::net::run_blocking_handler;
+///
+/// run_blocking_handler("App/Server", "connection from 10.0.0.7:50123", || panic!("boom"));
+/// ```
+pub fn run_blocking_handler(path: &str, what: &str, handler: impl FnOnce() -> TaskResult) {
+    log_outcome(path, what, catch_unwind(AssertUnwindSafe(handler)));
+}
+
+/// The text of a panic payload (what `panic!` was given), to log a panic that was caught.
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
+/// assert_eq!(ginkgo_core::net::panic_message(payload.as_ref()), "boom 7");
+/// ```
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    crate::task::panic_message(payload)
+}
+
+fn log_outcome(path: &str, what: &str, outcome: Result<TaskResult, Box<dyn Any + Send>>) {
+    match outcome {
+        Ok(Ok(())) => log::debug!("{path}: {what}: handler done"),
+        Ok(Err(err)) if err.is::<Stopping>() => log::debug!("{path}: {what}: handler ended by the stop"),
+        Ok(Err(err)) if peer_went_away(err.as_ref()) => log::debug!("{path}: {what}: closed by the other end: {err}"),
+        Ok(Err(err)) => log::warn!("{path}: {what}: handler failed: {}", Chain(err.as_ref())),
+        Err(panic) => log::error!("{path}: {what}: handler panicked: {}", panic_message(panic.as_ref())),
+    }
+}
+
+/// True for the errors of a connection the other end has closed or reset: the ordinary end
+/// of a connection, not a failure of the handler.
+fn peer_went_away(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    err.downcast_ref::<std::io::Error>()
+        .is_some_and(|err| matches!(err.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof))
+}
