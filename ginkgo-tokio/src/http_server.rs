@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::{Either, select};
+use ginkgo_core::net::{BoundAddress, accept_until_stopping, listen, spawn_connection};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 use http::{Request, Response};
 use http_body_util::BodyExt;
@@ -18,9 +19,8 @@ use tower::ServiceExt;
 use tower::util::BoxCloneService;
 
 use crate::error::require_tokio;
-use crate::listen::{Bound, accept_until_stopping, listen};
-use crate::supervise::{Open, run_handler};
 use crate::task_executor::TaskExecutor;
+use crate::tcp;
 
 type ResponseBody = UnsyncBoxBody<Bytes, Failure>;
 type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, Failure>;
@@ -70,7 +70,7 @@ pub struct HttpServer {
     address: String,
     // A mutex only to make the server `Sync`: each connection clones the service once.
     service: Mutex<BoxedService>,
-    bound: Bound,
+    bound: BoundAddress,
     stop_timeout: Duration,
 }
 
@@ -91,7 +91,7 @@ impl HttpServer {
         HttpServer {
             address: address.to_string(),
             service: Mutex::new(BoxCloneService::new(service)),
-            bound: Bound::default(),
+            bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
         }
     }
@@ -126,28 +126,25 @@ impl Service for HttpServer {
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         require_tokio(ctx, "HttpServer")?;
         let service = self.service();
-        listen(ctx, &self.address, &self.bound, move |ctx, listener| async move {
+        let serve = move |ctx: Context, listener| async move {
             let mut builder = Builder::new(TaskExecutor::new(ctx.clone()));
             builder.http1().timer(TokioTimer::new());
             builder.http2().timer(TokioTimer::new());
             let builder = Arc::new(builder);
             let connections = ctx.gauge("connections");
-            let (path, owner) = (ctx.path(), ctx.clone());
+            let owner = ctx.clone();
             // `move`: the closure owns the service, which is `Send` but not `Sync`.
-            accept_until_stopping(&ctx, listener, move |stream, peer| {
-                let open = Open::new(vec![connections.clone()]);
-                let (builder, service, path) = (builder.clone(), service.clone(), path.clone());
-                let _task = owner.spawn(move |ctx| async move {
-                    let _open = open;
-                    let what = format!("HTTP connection from {peer}");
-                    run_handler(&path, &what, serve_connection(&ctx, &builder, stream, service, &what)).await;
-                    Ok(())
+            accept_until_stopping(&ctx, listener, tcp::accept, move |stream, peer| {
+                let (builder, service) = (builder.clone(), service.clone());
+                let what = format!("HTTP connection from {peer}");
+                spawn_connection(&owner, &connections, what.clone(), move |ctx| async move {
+                    serve_connection(&ctx, &builder, stream, service, &what).await
                 });
             })
             .await;
             Ok(())
-        })
-        .await?;
+        };
+        listen(ctx, &self.address, &self.bound, tcp::bind, serve).await?;
         Ok(Readiness::Ready)
     }
 }

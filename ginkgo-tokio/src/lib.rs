@@ -7,23 +7,25 @@
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper.
 //!
 //! The network services run on the tokio backend only; `ginkgo::net` has backend-neutral ones.
+//! What they share with the other backends' (supervising connections, reconnecting,
+//! [`ListenError`]) is in `ginkgo_core::net`; this crate binds, accepts and connects.
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
 mod futures_io;
 #[cfg(feature = "http")]
 mod http_server;
-mod listen;
 mod manager;
 mod runtime;
 mod stream_client;
 mod stream_server;
-mod supervise;
 #[cfg(feature = "http")]
 mod task_executor;
+mod tcp;
 
-pub use error::{ListenError, NeedsTokio};
+pub use error::NeedsTokio;
 pub use futures_io::FuturesIo;
+pub use ginkgo_core::net::ListenError;
 #[cfg(feature = "http")]
 pub use http_server::HttpServer;
 pub use manager::TokioManager;

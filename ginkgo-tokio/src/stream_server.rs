@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use ginkgo_core::net::{BoundAddress, listen, serve_connections};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 use tokio::net::TcpStream;
 
 use crate::error::require_tokio;
-use crate::listen::{Bound, accept_until_stopping, listen};
-use crate::supervise::{Open, run_handler};
+use crate::tcp;
 
 type Handler = Arc<dyn Fn(TcpStream, SocketAddr, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
 
@@ -61,7 +61,7 @@ type Handler = Arc<dyn Fn(TcpStream, SocketAddr, Context) -> BoxFuture<'static, 
 pub struct StreamServer {
     address: String,
     handler: Handler,
-    bound: Bound,
+    bound: BoundAddress,
     stop_timeout: Duration,
 }
 
@@ -77,7 +77,7 @@ impl StreamServer {
         StreamServer {
             address: address.to_string(),
             handler,
-            bound: Bound::default(),
+            bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
         }
     }
@@ -108,25 +108,8 @@ impl Service for StreamServer {
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         require_tokio(ctx, "StreamServer")?;
         let handler = self.handler.clone();
-        listen(ctx, &self.address, &self.bound, move |ctx, listener| async move {
-            let connections = ctx.gauge("connections");
-            let path = ctx.path();
-            accept_until_stopping(&ctx, listener, |stream, peer| {
-                let open = Open::new(vec![connections.clone()]);
-                let handler = handler.clone();
-                let path = path.clone();
-                log::debug!("{path}: connection from {peer}");
-                let _task = ctx.spawn(move |ctx| async move {
-                    let _open = open;
-                    let handled = async move { handler(stream, peer, ctx).await };
-                    run_handler(&path, &format!("connection from {peer}"), handled).await;
-                    Ok(())
-                });
-            })
-            .await;
-            Ok(())
-        })
-        .await?;
+        let serve = move |ctx, listener| serve_connections(ctx, listener, tcp::accept, handler);
+        listen(ctx, &self.address, &self.bound, tcp::bind, serve).await?;
         Ok(Readiness::Ready)
     }
 }
