@@ -7,22 +7,22 @@
 //! * [`StreamServer`] and [`StreamClient`]: TCP services handing the sockets of a [`Runtime`]
 //!   ([`Smol`] or [`AsyncStd`]) to a handler.
 //!
-//! Both executors are shared by the process; a manager holds no runtime of its own.
+//! Both executors are shared by the process; a manager holds no runtime of its own. What the
+//! network services share with the other backends' (supervising connections, reconnecting,
+//! [`ListenError`]) is in `ginkgo_core::net`; a [`Runtime`] binds, accepts and connects.
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "async-std")]
 mod async_std_manager;
-mod error;
 mod runtime;
 #[cfg(feature = "smol")]
 mod smol_manager;
 mod stream_client;
 mod stream_server;
-mod supervise;
 
 #[cfg(feature = "async-std")]
 pub use async_std_manager::{AsyncStdManager, block_on_async_std};
-pub use error::ListenError;
+pub use ginkgo_core::net::ListenError;
 #[cfg(feature = "async-std")]
 pub use runtime::AsyncStd;
 pub use runtime::Runtime;

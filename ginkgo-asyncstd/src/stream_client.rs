@@ -2,18 +2,16 @@
 //! async-std `TcpStream`, to a handler.
 
 use std::future::Future;
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{BoxFuture, Either, select};
+use futures::future::BoxFuture;
+use ginkgo_core::net::{ClientOptions, stay_connected};
 use ginkgo_core::{Backoff, BoxError, Context, Gauge, Readiness, Service, TaskResult, async_trait};
 
 use crate::Runtime;
-use crate::supervise::{Open, run_handler};
 
 type Handler<R> = Arc<dyn Fn(<R as Runtime>::Stream, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
-type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// A TCP client on the sockets of runtime `R` ([`Smol`](crate::Smol) or
 /// [`AsyncStd`](crate::AsyncStd)) that keeps a connection open: it connects when started, runs
@@ -57,13 +55,8 @@ type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StreamClient<R: Runtime> {
-    target: Target,
+    options: ClientOptions,
     handler: Handler<R>,
-    backoff: Backoff,
-    connect_timeout: Duration,
-    ready_when_connected: bool,
-    start_timeout: Duration,
-    stop_timeout: Duration,
     connected: Gauge,
 }
 
@@ -75,8 +68,7 @@ impl<R: Runtime> StreamClient<R> {
         F: Fn(R::Stream, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
-        let address = address.to_string();
-        Self::with_address_from(move || Some(address.clone()), handler)
+        Self::with_options(ClientOptions::new(address), handler)
     }
 
     /// A client that asks `address` where to connect before every attempt: for a server whose
@@ -88,47 +80,49 @@ impl<R: Runtime> StreamClient<R> {
         F: Fn(R::Stream, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
-        StreamClient {
-            target: Arc::new(address),
-            handler: Arc::new(move |stream, ctx| Box::pin(handler(stream, ctx))),
-            backoff: Backoff::default(),
-            connect_timeout: Duration::from_secs(10),
-            ready_when_connected: true,
-            start_timeout: Duration::from_secs(2),
-            stop_timeout: Duration::from_secs(1),
-            connected: Gauge::default(),
-        }
+        Self::with_options(ClientOptions::with_address_from(address), handler)
+    }
+
+    /// A client configured by `options` (its address, backoff and timeouts), running `handler`
+    /// on every connection it makes.
+    pub fn with_options<F, Fut>(options: ClientOptions, handler: F) -> Self
+    where
+        F: Fn(R::Stream, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        let handler: Handler<R> = Arc::new(move |stream, ctx| Box::pin(handler(stream, ctx)));
+        StreamClient { options, handler, connected: Gauge::default() }
     }
 
     /// Sets the pauses between attempts (default: [`Backoff::default`]).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
+        self.options = self.options.with_backoff(backoff);
         self
     }
 
     /// Sets how long one attempt to connect may take (default 10 s).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.options = self.options.with_connect_timeout(timeout);
         self
     }
 
     /// With `true` (the default) the client is ready once connected; with `false`, as soon as
     /// it has started trying.
     pub fn ready_when_connected(mut self, wait: bool) -> Self {
-        self.ready_when_connected = wait;
+        self.options = self.options.ready_when_connected(wait);
         self
     }
 
     /// Sets how long a start waits for the first connection (default 2 s); with
     /// `ready_when_connected(false)`, it does not wait.
     pub fn with_start_timeout(mut self, timeout: Duration) -> Self {
-        self.start_timeout = timeout;
+        self.options = self.options.with_start_timeout(timeout);
         self
     }
 
     /// Sets how long the handler gets to finish at stop before it is cancelled (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
-        self.stop_timeout = timeout;
+        self.options = self.options.with_stop_timeout(timeout);
         self
     }
 
@@ -141,68 +135,16 @@ impl<R: Runtime> StreamClient<R> {
 #[async_trait]
 impl<R: Runtime> Service for StreamClient<R> {
     fn start_timeout(&self) -> Duration {
-        self.start_timeout
+        self.options.start_timeout()
     }
 
     fn stop_timeout(&self) -> Duration {
-        self.stop_timeout
+        self.options.stop_timeout()
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        let (target, handler, backoff) = (self.target.clone(), self.handler.clone(), self.backoff.clone());
-        let (timeout, connected) = (self.connect_timeout, self.connected.clone());
-        let _task = ctx.spawn(move |ctx| async move {
-            let path = ctx.path();
-            let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
-            let gauges = vec![ctx.gauge("connections"), connected];
-            let mut failures: u32 = 0;
-            loop {
-                let Some(address) = target() else {
-                    let delay = backoff.delay(failures, fastrand::f64());
-                    failures = failures.saturating_add(1);
-                    log::warn!("{path}: no address to connect to yet; trying again in {delay:?}");
-                    ctx.sleep(delay).await?;
-                    continue;
-                };
-                let stream = match ctx.until_stopping(connect::<R>(manager.as_ref(), &address, timeout)).await? {
-                    Ok(stream) => stream,
-                    Err(err) => {
-                        let delay = backoff.delay(failures, fastrand::f64());
-                        failures = failures.saturating_add(1);
-                        log::warn!("{path}: cannot connect to {address}: {err}; trying again in {delay:?}");
-                        ctx.sleep(delay).await?;
-                        continue;
-                    }
-                };
-                failures = 0;
-                log::info!("{path}: connected to {address}");
-                let open = Open::new(gauges.clone());
-                ctx.set_ready();
-                let handled = {
-                    let (handler, ctx) = (handler.clone(), ctx.clone());
-                    async move { handler(stream, ctx).await }
-                };
-                run_handler(&path, &format!("connection to {address}"), handled).await;
-                drop(open);
-                if ctx.is_stopping() {
-                    return Ok(());
-                }
-                let delay = backoff.delay(0, fastrand::f64());
-                log::info!("{path}: connection to {address} closed; connecting again in {delay:?}");
-                ctx.sleep(delay).await?;
-            }
-        });
-        Ok(if self.ready_when_connected { Readiness::NotReady } else { Readiness::Ready })
-    }
-}
-
-async fn connect<R: Runtime>(
-    manager: &dyn ginkgo_core::AsyncManager,
-    address: &str,
-    timeout: Duration,
-) -> io::Result<R::Stream> {
-    match select(R::connect(address.to_string()), manager.sleep(timeout)).await {
-        Either::Left((connected, _)) => connected,
-        Either::Right(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no connection within {timeout:?}"))),
+        let (options, handler, connected) = (self.options.clone(), self.handler.clone(), self.connected.clone());
+        let _task = ctx.spawn(move |ctx| stay_connected(ctx, options, connected, R::connect, handler));
+        Ok(self.options.readiness())
     }
 }

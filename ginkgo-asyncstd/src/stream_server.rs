@@ -2,18 +2,16 @@
 //! handler.
 
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use ginkgo_core::net::{BoundAddress, listen, serve_connections};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
-use crate::supervise::{Open, run_handler};
-use crate::{ListenError, Runtime};
-
-/// How long to pause after a failed `accept` (out of file descriptors, say) before trying again.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+use crate::Runtime;
 
 type Handler<R> =
     Arc<dyn Fn(<R as Runtime>::Stream, SocketAddr, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
@@ -22,9 +20,9 @@ type Handler<R> =
 /// [`AsyncStd`](crate::AsyncStd)): listens on an address and runs `handler(stream, peer, ctx)`
 /// for each connection, as a task of this service.
 ///
-/// * **Start** binds the address: a port in use fails the start with a [`ListenError`] naming
-///   the address, and the tree's start is rolled back. Port 0 picks a free port;
-///   [`local_addr`](StreamServer::local_addr) tells which.
+/// * **Start** binds the address: a port in use fails the start with a
+///   [`ListenError`](crate::ListenError) naming the address, and the tree's start is rolled
+///   back. Port 0 picks a free port; [`local_addr`](StreamServer::local_addr) tells which.
 /// * **Connections**: each handler is a task of this service; `ctx` is this service's context,
 ///   whose [`sleep`](Context::sleep), [`stopping`](Context::stopping) and
 ///   [`until_stopping`](Context::until_stopping) tell the handler when to finish. A handler
@@ -62,7 +60,7 @@ type Handler<R> =
 pub struct StreamServer<R: Runtime> {
     address: String,
     handler: Handler<R>,
-    bound: Arc<Mutex<Option<SocketAddr>>>,
+    bound: BoundAddress,
     stop_timeout: Duration,
 }
 
@@ -78,7 +76,7 @@ impl<R: Runtime> StreamServer<R> {
         StreamServer {
             address: address.to_string(),
             handler,
-            bound: Arc::default(),
+            bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
         }
     }
@@ -96,7 +94,7 @@ impl<R: Runtime> StreamServer<R> {
 
     /// The address the server listens on, while it does: with port 0, the port it was given.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        *lock(&self.bound)
+        self.bound.get()
     }
 }
 
@@ -107,57 +105,16 @@ impl<R: Runtime> Service for StreamServer<R> {
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        let listen_error = |err| ListenError::new(self.address.as_str(), err);
-        let listener = R::bind(self.address.clone()).await.map_err(listen_error)?;
-        let local = R::local_addr(&listener).map_err(listen_error)?;
-        *lock(&self.bound) = Some(local);
-        let (handler, bound) = (self.handler.clone(), self.bound.clone());
-        let _task = ctx.spawn(move |ctx| async move {
-            accept_until_stopping::<R>(&ctx, listener, local, handler).await;
-            *lock(&bound) = None;
-            Ok(())
-        });
+        let handler = self.handler.clone();
+        let serve = move |ctx, listener| serve_connections(ctx, listener, R::accept, handler);
+        listen(ctx, &self.address, &self.bound, bind::<R>, serve).await?;
         Ok(Readiness::Ready)
     }
 }
 
-/// Accepts connections, running the handler on each, until the service begins to stop; then
-/// closes the listener at once.
-async fn accept_until_stopping<R: Runtime>(
-    ctx: &Context,
-    listener: R::Listener,
-    local: SocketAddr,
-    handler: Handler<R>,
-) {
-    let path = ctx.path();
-    let connections = ctx.gauge("connections");
-    log::info!("{path}: listening on {local}");
-    loop {
-        match ctx.until_stopping(R::accept(&listener)).await {
-            Err(_stopping) => break,
-            Ok(Ok((stream, peer))) => {
-                log::debug!("{path}: connection from {peer}");
-                let open = Open::new(vec![connections.clone()]);
-                let (handler, path) = (handler.clone(), path.clone());
-                let _task = ctx.spawn(move |ctx| async move {
-                    let _open = open;
-                    let handled = async move { handler(stream, peer, ctx).await };
-                    run_handler(&path, &format!("connection from {peer}"), handled).await;
-                    Ok(())
-                });
-            }
-            Ok(Err(err)) => {
-                log::warn!("{path}: accepting a connection failed: {err}");
-                if ctx.sleep(ACCEPT_PAUSE).await.is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    drop(listener);
-    log::info!("{path}: stopped listening");
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Listens on `address`; the listener and the address it is bound to.
+async fn bind<R: Runtime>(address: String) -> io::Result<(R::Listener, SocketAddr)> {
+    let listener = R::bind(address).await?;
+    let local = R::local_addr(&listener)?;
+    Ok((listener, local))
 }
