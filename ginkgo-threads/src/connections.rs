@@ -11,9 +11,8 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use event_listener::{Event, listener};
+use ginkgo_core::net::OpenConnection;
 use ginkgo_core::{Context, Gauge, TaskHandle};
-
-use crate::supervise::Open;
 
 /// The open connections of one run of a service.
 #[derive(Clone, Default)]
@@ -40,7 +39,7 @@ impl Connections {
         let id = registry.next_id;
         registry.next_id += 1;
         registry.streams.insert(id, copy);
-        Ok(Registered { connections: self.clone(), id, _open: Open::new(gauges) })
+        Ok(Registered { connections: self.clone(), id, _open: OpenConnection::new(gauges) })
     }
 
     /// Shuts every open connection down: blocked reads and writes on them return.
@@ -89,7 +88,7 @@ async fn watch(ctx: Context, connections: Connections, on_stop: impl FnOnce()) -
 pub(crate) struct Registered {
     connections: Connections,
     id: u64,
-    _open: Open,
+    _open: OpenConnection,
 }
 
 impl Drop for Registered {

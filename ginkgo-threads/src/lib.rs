@@ -7,17 +7,17 @@
 //! after `stop_timeout` is reported by the stop, never silently left behind.
 //!
 //! [`StreamServer`] and [`StreamClient`] are TCP services with plain blocking handlers on
-//! `std::net::TcpStream`s, a thread per connection.
+//! `std::net::TcpStream`s, a thread per connection. What they share with the other backends'
+//! (supervising connections, the pace of reconnecting, [`ListenError`]) is in
+//! `ginkgo_core::net`.
 #![doc(test(attr(deny(warnings))))]
 
 mod connections;
-mod error;
 mod manager;
 mod stream_client;
 mod stream_server;
-mod supervise;
 
-pub use error::ListenError;
+pub use ginkgo_core::net::ListenError;
 pub use manager::{ThreadManager, block_on};
 pub use stream_client::StreamClient;
 pub use stream_server::StreamServer;

@@ -6,13 +6,12 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ginkgo_core::net::{ClientOptions, Reconnect, run_blocking_handler};
 use ginkgo_core::{Backoff, BoxError, Context, Gauge, Readiness, Service, TaskResult, async_trait};
 
 use crate::connections::Connections;
-use crate::supervise::run_handler;
 
 type Handler = Arc<dyn Fn(TcpStream, Context) -> TaskResult + Send + Sync>;
-type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// A TCP client with plain blocking code that keeps a connection open: it connects when
 /// started, runs `handler(stream, ctx)` on the connection (on a thread of its own, the service's
@@ -56,13 +55,8 @@ type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StreamClient {
-    target: Target,
+    options: ClientOptions,
     handler: Handler,
-    backoff: Backoff,
-    connect_timeout: Duration,
-    ready_when_connected: bool,
-    start_timeout: Duration,
-    stop_timeout: Duration,
     connected: Gauge,
 }
 
@@ -73,8 +67,7 @@ impl StreamClient {
     where
         F: Fn(TcpStream, Context) -> TaskResult + Send + Sync + 'static,
     {
-        let address = address.to_string();
-        Self::with_address_from(move || Some(address.clone()), handler)
+        Self::with_options(ClientOptions::new(address), handler)
     }
 
     /// A client that asks `address` where to connect before every attempt: for a server whose
@@ -85,48 +78,48 @@ impl StreamClient {
         A: Fn() -> Option<String> + Send + Sync + 'static,
         F: Fn(TcpStream, Context) -> TaskResult + Send + Sync + 'static,
     {
-        StreamClient {
-            target: Arc::new(address),
-            handler: Arc::new(handler),
-            backoff: Backoff::default(),
-            connect_timeout: Duration::from_secs(10),
-            ready_when_connected: true,
-            start_timeout: Duration::from_secs(2),
-            stop_timeout: Duration::from_secs(1),
-            connected: Gauge::default(),
-        }
+        Self::with_options(ClientOptions::with_address_from(address), handler)
+    }
+
+    /// A client configured by `options` (its address, backoff and timeouts), running `handler`
+    /// on every connection it makes.
+    pub fn with_options<F>(options: ClientOptions, handler: F) -> Self
+    where
+        F: Fn(TcpStream, Context) -> TaskResult + Send + Sync + 'static,
+    {
+        StreamClient { options, handler: Arc::new(handler), connected: Gauge::default() }
     }
 
     /// Sets the pauses between attempts (default: [`Backoff::default`]).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
+        self.options = self.options.with_backoff(backoff);
         self
     }
 
     /// Sets how long one attempt to connect may take (default 10 s).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.options = self.options.with_connect_timeout(timeout);
         self
     }
 
     /// With `true` (the default) the client is ready once connected; with `false`, as soon as
     /// it has started trying.
     pub fn ready_when_connected(mut self, wait: bool) -> Self {
-        self.ready_when_connected = wait;
+        self.options = self.options.ready_when_connected(wait);
         self
     }
 
     /// Sets how long a start waits for the first connection (default 2 s); with
     /// `ready_when_connected(false)`, it does not wait.
     pub fn with_start_timeout(mut self, timeout: Duration) -> Self {
-        self.start_timeout = timeout;
+        self.options = self.options.with_start_timeout(timeout);
         self
     }
 
     /// Sets how long the handler gets to finish at stop before its connection is shut down
     /// (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
-        self.stop_timeout = timeout;
+        self.options = self.options.with_stop_timeout(timeout);
         self
     }
 
@@ -139,59 +132,52 @@ impl StreamClient {
 #[async_trait]
 impl Service for StreamClient {
     fn start_timeout(&self) -> Duration {
-        self.start_timeout
+        self.options.start_timeout()
     }
 
     fn stop_timeout(&self) -> Duration {
-        self.stop_timeout
+        self.options.stop_timeout()
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         let connections = Connections::default();
         let _watch = connections.watch(ctx, || {});
-        let (target, handler, backoff) = (self.target.clone(), self.handler.clone(), self.backoff.clone());
-        let (timeout, connected) = (self.connect_timeout, self.connected.clone());
+        let (options, handler, connected) = (self.options.clone(), self.handler.clone(), self.connected.clone());
         let _task = ctx.spawn_blocking(move |ctx| {
             let path = ctx.path();
             let gauges = vec![ctx.gauge("connections"), connected];
-            let mut failures: u32 = 0;
+            let mut reconnect = Reconnect::new(path.clone(), options.backoff().clone());
             loop {
-                let address = target();
+                let address = options.address();
                 let attempt = match &address {
-                    Some(address) => connect(address, timeout),
+                    Some(address) => connect(address, options.connect_timeout()),
                     None => Err(io::Error::new(io::ErrorKind::NotFound, "no address to connect to yet")),
                 };
                 let address = address.unwrap_or_default();
                 let delay =
                     match attempt.and_then(|stream| Ok((connections.register(&stream, gauges.clone())?, stream))) {
                         Ok((registered, stream)) => {
-                            failures = 0;
-                            log::info!("{path}: connected to {address}");
+                            reconnect.connected(&address);
                             ctx.set_ready();
                             let handled = || handler(stream, ctx.clone());
-                            run_handler(&path, &format!("connection to {address}"), handled);
+                            run_blocking_handler(&path, &format!("connection to {address}"), handled);
                             drop(registered);
                             if ctx.is_stopping() {
                                 return Ok(());
                             }
-                            let delay = backoff.delay(0, fastrand::f64());
-                            log::info!("{path}: connection to {address} closed; connecting again in {delay:?}");
-                            delay
+                            reconnect.closed(&address)
                         }
                         Err(err) => {
                             if ctx.is_stopping() {
                                 return Ok(());
                             }
-                            let delay = backoff.delay(failures, fastrand::f64());
-                            failures = failures.saturating_add(1);
-                            log::warn!("{path}: cannot connect to {address}: {err}; trying again in {delay:?}");
-                            delay
+                            reconnect.failed(&address, &err)
                         }
                     };
                 crate::block_on(ctx.sleep(delay))?;
             }
         });
-        Ok(if self.ready_when_connected { Readiness::NotReady } else { Readiness::Ready })
+        Ok(self.options.readiness())
     }
 }
 

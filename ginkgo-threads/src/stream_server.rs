@@ -2,14 +2,13 @@
 //! connection, a `std::net::TcpStream`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
+use ginkgo_core::net::{BoundAddress, ListenError, run_blocking_handler};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
-use crate::ListenError;
 use crate::connections::Connections;
-use crate::supervise::run_handler;
 
 /// How long to pause after a failed `accept` (out of file descriptors, say) before trying again.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
@@ -60,7 +59,7 @@ type Handler = Arc<dyn Fn(TcpStream, SocketAddr, Context) -> TaskResult + Send +
 pub struct StreamServer {
     address: String,
     handler: Handler,
-    bound: Arc<Mutex<Option<SocketAddr>>>,
+    bound: BoundAddress,
     stop_timeout: Duration,
 }
 
@@ -74,7 +73,7 @@ impl StreamServer {
         StreamServer {
             address: address.to_string(),
             handler: Arc::new(handler),
-            bound: Arc::default(),
+            bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
         }
     }
@@ -93,7 +92,7 @@ impl StreamServer {
 
     /// The address the server listens on, while it does: with port 0, the port it was given.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        *lock(&self.bound)
+        self.bound.get()
     }
 }
 
@@ -107,14 +106,14 @@ impl Service for StreamServer {
         let listen_error = |err| ListenError::new(self.address.as_str(), err);
         let listener = TcpListener::bind(self.address.as_str()).map_err(listen_error)?;
         let local = listener.local_addr().map_err(listen_error)?;
-        *lock(&self.bound) = Some(local);
+        self.bound.set(Some(local));
         let connections = Connections::default();
         let path = ctx.path();
         let _watch = connections.watch(ctx, move || wake(&path, local));
         let (handler, bound) = (self.handler.clone(), self.bound.clone());
         let _accept = ctx.spawn_blocking(move |ctx| {
             accept_until_stopping(&ctx, listener, &connections, &handler);
-            *lock(&bound) = None;
+            bound.set(None);
             Ok(())
         });
         Ok(Readiness::Ready)
@@ -155,7 +154,7 @@ fn accept_until_stopping(ctx: &Context, listener: TcpListener, connections: &Con
         let (handler, path) = (handler.clone(), path.clone());
         let _task = ctx.spawn_blocking(move |ctx| {
             let _registered = registered;
-            run_handler(&path, &format!("connection from {peer}"), || handler(stream, peer, ctx));
+            run_blocking_handler(&path, &format!("connection from {peer}"), || handler(stream, peer, ctx));
             Ok(())
         });
     }
@@ -181,8 +180,4 @@ fn wake(path: &str, local: SocketAddr) {
     if let Err(err) = std::thread::Builder::new().name("ginkgo-wake".into()).spawn(knock) {
         log::warn!("{path}: no thread to wake the listener on {local}: {err}");
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
