@@ -5,7 +5,8 @@
 //! [`Connection`], which implements `futures::io::{AsyncRead, AsyncWrite}`. When the service
 //! starts, they pick the native implementation of the backend that runs the tree
 //! (`ginkgo_tokio::StreamServer`, `ginkgo_asyncstd::StreamServer<Smol>`, …) and run it on
-//! their own context: same life cycle, same logs, same `connections` gauge.
+//! their own context: same life cycle, same logs, same `connections` gauge. A server that
+//! cannot listen fails with [`ListenError`], whichever the backend.
 //!
 //! On the threads backend a connection's handler runs on a thread of its own and its reads and
 //! writes block that thread: the handler works as written, but a blocked read only ends when
@@ -13,9 +14,11 @@
 //! runtime's own stream type uses the backend crate's services directly.
 
 mod connection;
+mod native;
 mod stream_client;
 mod stream_server;
 
 pub use connection::Connection;
+pub use ginkgo_core::net::ListenError;
 pub use stream_client::StreamClient;
 pub use stream_server::StreamServer;

@@ -1,18 +1,20 @@
 //! `StreamClient`: a TCP client that stays connected, on whichever backend runs the tree.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use ginkgo_core::net::ClientOptions;
 use ginkgo_core::{Backoff, BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
 use super::Connection;
-use super::stream_server::{backend_of, lock};
+use super::native::{Native, NativeSlot, backend_of};
 use crate::Backend;
 
 type Handler = Arc<dyn Fn(Connection, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
-type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// A TCP client that keeps a connection open and runs `handler(connection, ctx)` on it, on
 /// whichever backend runs the tree: the same service, and the same handler, on tokio, smol,
@@ -58,14 +60,9 @@ type Target = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 /// });
 /// ```
 pub struct StreamClient {
-    target: Target,
+    options: ClientOptions,
     handler: Handler,
-    backoff: Backoff,
-    connect_timeout: Duration,
-    ready_when_connected: bool,
-    start_timeout: Duration,
-    stop_timeout: Duration,
-    native: Mutex<Option<Arc<Native>>>,
+    native: NativeSlot<bool>,
 }
 
 impl StreamClient {
@@ -76,8 +73,7 @@ impl StreamClient {
         F: Fn(Connection, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
-        let address = address.to_string();
-        Self::with_address_from(move || Some(address.clone()), handler)
+        Self::with_options(ClientOptions::new(address), handler)
     }
 
     /// A client that asks `address` where to connect before every attempt: for a server whose
@@ -89,107 +85,95 @@ impl StreamClient {
         F: Fn(Connection, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
-        StreamClient {
-            target: Arc::new(address),
-            handler: Arc::new(move |connection, ctx| Box::pin(handler(connection, ctx))),
-            backoff: Backoff::default(),
-            connect_timeout: Duration::from_secs(10),
-            ready_when_connected: true,
-            start_timeout: Duration::from_secs(2),
-            stop_timeout: Duration::from_secs(1),
-            native: Mutex::new(None),
-        }
+        Self::with_options(ClientOptions::with_address_from(address), handler)
+    }
+
+    fn with_options<F, Fut>(options: ClientOptions, handler: F) -> Self
+    where
+        F: Fn(Connection, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |connection, ctx| Box::pin(handler(connection, ctx)));
+        StreamClient { options, handler, native: NativeSlot::default() }
     }
 
     /// Sets the pauses between attempts (default: [`Backoff::default`]).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
+        self.options = self.options.with_backoff(backoff);
         self
     }
 
     /// Sets how long one attempt to connect may take (default 10 s).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.options = self.options.with_connect_timeout(timeout);
         self
     }
 
     /// With `true` (the default) the client is ready once connected; with `false`, as soon as
     /// it has started trying.
     pub fn ready_when_connected(mut self, wait: bool) -> Self {
-        self.ready_when_connected = wait;
+        self.options = self.options.ready_when_connected(wait);
         self
     }
 
     /// Sets how long a start waits for the first connection (default 2 s); with
     /// `ready_when_connected(false)`, it does not wait.
     pub fn with_start_timeout(mut self, timeout: Duration) -> Self {
-        self.start_timeout = timeout;
+        self.options = self.options.with_start_timeout(timeout);
         self
     }
 
     /// Sets how long the handler gets to finish at stop before it is ended (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
-        self.stop_timeout = timeout;
+        self.options = self.options.with_stop_timeout(timeout);
         self
     }
 
     /// True while a connection is open.
     pub fn is_connected(&self) -> bool {
-        self.current().is_some_and(|native| native.is_connected())
-    }
-
-    fn current(&self) -> Option<Arc<Native>> {
-        lock(&self.native).clone()
+        self.native.query().unwrap_or(false)
     }
 
     /// The backend's own client, with the handler adapted to its stream type.
-    fn native(&self, backend: Backend) -> Native {
-        let target = self.target.clone();
-        let address = move || target();
-        let handler = self.handler.clone();
-        let (backoff, timeout, ready) = (self.backoff.clone(), self.connect_timeout, self.ready_when_connected);
-        macro_rules! configure {
-            ($client:expr) => {
-                $client.with_backoff(backoff).with_connect_timeout(timeout).ready_when_connected(ready)
-            };
-        }
+    fn native_for(&self, backend: Backend) -> Native<bool> {
+        let (options, handler) = (self.options.clone(), self.handler.clone());
         match backend {
             #[cfg(feature = "tokio")]
-            Backend::Tokio => {
-                Native::Tokio(configure!(ginkgo_tokio::StreamClient::with_address_from(address, move |stream, ctx| {
+            Backend::Tokio => Native::new(
+                ginkgo_tokio::StreamClient::with_options(options, move |stream, ctx| {
                     let peer = peer_of(stream.peer_addr());
                     handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
-                })))
-            }
+                }),
+                ginkgo_tokio::StreamClient::is_connected,
+            ),
             #[cfg(feature = "smol")]
-            Backend::Smol => {
-                Native::Smol(configure!(ginkgo_asyncstd::StreamClient::<ginkgo_asyncstd::Smol>::with_address_from(
-                    address,
-                    move |stream, ctx| {
-                        let peer = peer_of(stream.peer_addr());
-                        handler(Connection::new(stream, peer), ctx)
-                    }
-                )))
-            }
+            Backend::Smol => Native::new(
+                ginkgo_asyncstd::StreamClient::<ginkgo_asyncstd::Smol>::with_options(options, move |stream, ctx| {
+                    let peer = peer_of(stream.peer_addr());
+                    handler(Connection::new(stream, peer), ctx)
+                }),
+                ginkgo_asyncstd::StreamClient::is_connected,
+            ),
             #[cfg(feature = "async-std")]
-            Backend::AsyncStd => Native::AsyncStd(configure!(
-                ginkgo_asyncstd::StreamClient::<ginkgo_asyncstd::AsyncStd>::with_address_from(
-                    address,
+            Backend::AsyncStd => Native::new(
+                ginkgo_asyncstd::StreamClient::<ginkgo_asyncstd::AsyncStd>::with_options(
+                    options,
                     move |stream, ctx| {
                         let peer = peer_of(stream.peer_addr());
                         handler(Connection::new(stream, peer), ctx)
-                    }
-                )
-            )),
+                    },
+                ),
+                ginkgo_asyncstd::StreamClient::is_connected,
+            ),
             #[cfg(feature = "threads")]
-            Backend::Threads => Native::Threads(configure!(ginkgo_threads::StreamClient::with_address_from(
-                address,
-                move |stream, ctx| {
+            Backend::Threads => Native::new(
+                ginkgo_threads::StreamClient::with_options(options, move |stream, ctx| {
                     let peer = peer_of(stream.peer_addr());
                     let connection = Connection::new(super::connection::Blocking(stream), peer);
                     ginkgo_threads::block_on(handler(connection, ctx))
-                }
-            ))),
+                }),
+                ginkgo_threads::StreamClient::is_connected,
+            ),
         }
     }
 }
@@ -197,69 +181,24 @@ impl StreamClient {
 #[async_trait]
 impl Service for StreamClient {
     fn start_timeout(&self) -> Duration {
-        self.start_timeout
+        self.options.start_timeout()
     }
 
     fn stop_timeout(&self) -> Duration {
-        self.stop_timeout
+        self.options.stop_timeout()
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        let native = Arc::new(self.native(backend_of(ctx)?));
-        *lock(&self.native) = Some(native.clone());
-        native.service().do_start(ctx).await
+        self.native.start(self.native_for(backend_of(ctx)?), ctx).await
     }
 
     async fn do_stop(&self, ctx: &Context) -> Result<(), BoxError> {
-        match self.current() {
-            Some(native) => native.service().do_stop(ctx).await,
-            None => Ok(()),
-        }
+        self.native.stop(ctx).await
     }
 }
 
 /// The peer's address, or the unspecified address if the system cannot tell (the connection
 /// is then already gone, which the handler finds out on its first read or write).
-fn peer_of(peer: std::io::Result<std::net::SocketAddr>) -> std::net::SocketAddr {
-    peer.unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
-}
-
-/// The backend's own client.
-enum Native {
-    #[cfg(feature = "tokio")]
-    Tokio(ginkgo_tokio::StreamClient),
-    #[cfg(feature = "smol")]
-    Smol(ginkgo_asyncstd::StreamClient<ginkgo_asyncstd::Smol>),
-    #[cfg(feature = "async-std")]
-    AsyncStd(ginkgo_asyncstd::StreamClient<ginkgo_asyncstd::AsyncStd>),
-    #[cfg(feature = "threads")]
-    Threads(ginkgo_threads::StreamClient),
-}
-
-impl Native {
-    fn service(&self) -> &dyn Service {
-        match self {
-            #[cfg(feature = "tokio")]
-            Native::Tokio(client) => client,
-            #[cfg(feature = "smol")]
-            Native::Smol(client) => client,
-            #[cfg(feature = "async-std")]
-            Native::AsyncStd(client) => client,
-            #[cfg(feature = "threads")]
-            Native::Threads(client) => client,
-        }
-    }
-
-    fn is_connected(&self) -> bool {
-        match self {
-            #[cfg(feature = "tokio")]
-            Native::Tokio(client) => client.is_connected(),
-            #[cfg(feature = "smol")]
-            Native::Smol(client) => client.is_connected(),
-            #[cfg(feature = "async-std")]
-            Native::AsyncStd(client) => client.is_connected(),
-            #[cfg(feature = "threads")]
-            Native::Threads(client) => client.is_connected(),
-        }
-    }
+fn peer_of(peer: io::Result<SocketAddr>) -> SocketAddr {
+    peer.unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
 }

@@ -1,15 +1,15 @@
 //! `StreamServer`: a TCP server on whichever backend runs the tree.
 
-use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
 use super::Connection;
+use super::native::{Native, NativeSlot, backend_of};
 use crate::Backend;
 
 type Handler = Arc<dyn Fn(Connection, Context) -> BoxFuture<'static, TaskResult> + Send + Sync>;
@@ -22,9 +22,9 @@ type Handler = Arc<dyn Fn(Connection, Context) -> BoxFuture<'static, TaskResult>
 /// `ginkgo_asyncstd::StreamServer<Smol>` or `<AsyncStd>`, `ginkgo_threads::StreamServer`) and
 /// runs it on its own context, so it behaves exactly as that server does:
 ///
-/// * **Start** binds the address: a port in use fails the start with an error naming the
-///   address (the backend crate's `ListenError`), and the tree's start is rolled back. Port 0
-///   picks a free port; [`local_addr`](StreamServer::local_addr) tells which.
+/// * **Start** binds the address: a port in use fails the start with a
+///   [`ListenError`](super::ListenError) naming the address, and the tree's start is rolled
+///   back. Port 0 picks a free port; [`local_addr`](StreamServer::local_addr) tells which.
 /// * **Connections**: each handler is a task of this service; `ctx` is this service's context,
 ///   whose [`sleep`](Context::sleep) and [`until_stopping`](Context::until_stopping) tell the
 ///   handler when to finish. A handler that fails or panics closes its connection and is
@@ -61,7 +61,7 @@ pub struct StreamServer {
     address: String,
     handler: Handler,
     stop_timeout: Duration,
-    native: Mutex<Option<Arc<Native>>>,
+    native: NativeSlot<Option<SocketAddr>>,
 }
 
 impl StreamServer {
@@ -76,7 +76,7 @@ impl StreamServer {
             address: address.to_string(),
             handler: Arc::new(move |connection, ctx| Box::pin(handler(connection, ctx))),
             stop_timeout: Duration::from_secs(1),
-            native: Mutex::new(None),
+            native: NativeSlot::default(),
         }
     }
 
@@ -93,39 +93,43 @@ impl StreamServer {
 
     /// The address the server listens on, while it does: with port 0, the port it was given.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.current().and_then(|native| native.local_addr())
-    }
-
-    fn current(&self) -> Option<Arc<Native>> {
-        lock(&self.native).clone()
+        self.native.query().flatten()
     }
 
     /// The backend's own server, with the handler adapted to its stream type.
-    fn native(&self, backend: Backend) -> Native {
+    fn native_for(&self, backend: Backend) -> Native<Option<SocketAddr>> {
         let address = self.address.as_str();
         let handler = self.handler.clone();
         match backend {
             #[cfg(feature = "tokio")]
-            Backend::Tokio => Native::Tokio(ginkgo_tokio::StreamServer::new(address, move |stream, peer, ctx| {
-                handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
-            })),
+            Backend::Tokio => Native::new(
+                ginkgo_tokio::StreamServer::new(address, move |stream, peer, ctx| {
+                    handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
+                }),
+                ginkgo_tokio::StreamServer::local_addr,
+            ),
             #[cfg(feature = "smol")]
-            Backend::Smol => Native::Smol(ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::Smol>::new(
-                address,
-                move |stream, peer, ctx| handler(Connection::new(stream, peer), ctx),
-            )),
+            Backend::Smol => Native::new(
+                ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::Smol>::new(address, move |stream, peer, ctx| {
+                    handler(Connection::new(stream, peer), ctx)
+                }),
+                ginkgo_asyncstd::StreamServer::local_addr,
+            ),
             #[cfg(feature = "async-std")]
-            Backend::AsyncStd => Native::AsyncStd(ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::AsyncStd>::new(
-                address,
-                move |stream, peer, ctx| handler(Connection::new(stream, peer), ctx),
-            )),
+            Backend::AsyncStd => Native::new(
+                ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::AsyncStd>::new(address, move |stream, peer, ctx| {
+                    handler(Connection::new(stream, peer), ctx)
+                }),
+                ginkgo_asyncstd::StreamServer::local_addr,
+            ),
             #[cfg(feature = "threads")]
-            Backend::Threads => {
-                Native::Threads(ginkgo_threads::StreamServer::new(address, move |stream, peer, ctx| {
+            Backend::Threads => Native::new(
+                ginkgo_threads::StreamServer::new(address, move |stream, peer, ctx| {
                     let connection = Connection::new(super::connection::Blocking(stream), peer);
                     ginkgo_threads::block_on(handler(connection, ctx))
-                }))
-            }
+                }),
+                ginkgo_threads::StreamServer::local_addr,
+            ),
         }
     }
 }
@@ -137,80 +141,10 @@ impl Service for StreamServer {
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        let native = Arc::new(self.native(backend_of(ctx)?));
-        *lock(&self.native) = Some(native.clone());
-        native.service().do_start(ctx).await
+        self.native.start(self.native_for(backend_of(ctx)?), ctx).await
     }
 
     async fn do_stop(&self, ctx: &Context) -> Result<(), BoxError> {
-        match self.current() {
-            Some(native) => native.service().do_stop(ctx).await,
-            None => Ok(()),
-        }
+        self.native.stop(ctx).await
     }
-}
-
-/// The backend's own server.
-enum Native {
-    #[cfg(feature = "tokio")]
-    Tokio(ginkgo_tokio::StreamServer),
-    #[cfg(feature = "smol")]
-    Smol(ginkgo_asyncstd::StreamServer<ginkgo_asyncstd::Smol>),
-    #[cfg(feature = "async-std")]
-    AsyncStd(ginkgo_asyncstd::StreamServer<ginkgo_asyncstd::AsyncStd>),
-    #[cfg(feature = "threads")]
-    Threads(ginkgo_threads::StreamServer),
-}
-
-impl Native {
-    fn service(&self) -> &dyn Service {
-        match self {
-            #[cfg(feature = "tokio")]
-            Native::Tokio(server) => server,
-            #[cfg(feature = "smol")]
-            Native::Smol(server) => server,
-            #[cfg(feature = "async-std")]
-            Native::AsyncStd(server) => server,
-            #[cfg(feature = "threads")]
-            Native::Threads(server) => server,
-        }
-    }
-
-    fn local_addr(&self) -> Option<SocketAddr> {
-        match self {
-            #[cfg(feature = "tokio")]
-            Native::Tokio(server) => server.local_addr(),
-            #[cfg(feature = "smol")]
-            Native::Smol(server) => server.local_addr(),
-            #[cfg(feature = "async-std")]
-            Native::AsyncStd(server) => server.local_addr(),
-            #[cfg(feature = "threads")]
-            Native::Threads(server) => server.local_addr(),
-        }
-    }
-}
-
-/// The backend running `ctx`'s service.
-pub(super) fn backend_of(ctx: &Context) -> Result<Backend, NoBackend> {
-    let name = ctx.async_manager().map_or("none", |manager| manager.backend());
-    Backend::from_name(name).map_err(|_| NoBackend { name })
-}
-
-/// A service of `ginkgo::net` was started by a manager that is not one of this build's
-/// backends.
-#[derive(Debug)]
-pub(super) struct NoBackend {
-    name: &'static str,
-}
-
-impl fmt::Display for NoBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ginkgo::net has no implementation for the async backend `{}`", self.name)
-    }
-}
-
-impl std::error::Error for NoBackend {}
-
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
