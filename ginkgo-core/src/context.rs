@@ -278,7 +278,7 @@ impl Context {
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
         match self.node.manager.get() {
-            Some(manager) => self.node.tasks.spawn(manager.as_ref(), Box::pin(task(self.clone()))),
+            Some(manager) => self.node.tasks.spawn(manager.as_ref(), task(self.clone())),
             None => self.node.tasks.spawn_without_manager(self.path()),
         }
     }

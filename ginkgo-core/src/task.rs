@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use event_listener::{Event, listener};
-use futures::future::{BoxFuture, Either, select};
+use futures::future::{Either, select};
 use futures::task::AtomicWaker;
+use pin_project_lite::pin_project;
 
 use crate::error::{BoxError, Error, ErrorKind, Stopping};
 use crate::state::lock;
@@ -28,11 +29,19 @@ const CANCEL_GRACE: Duration = Duration::from_millis(100);
 thread_local! {
     /// The task being polled on this thread: (its task set, its id).
     static CURRENT: Cell<Option<(usize, u64)>> = const { Cell::new(None) };
+    /// Set during a poll when that task asked its own service (or an ancestor) to stop.
+    static STOPPER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The task set and id of the task running on this thread, if any.
 pub(crate) fn current_task() -> Option<(usize, u64)> {
     CURRENT.with(Cell::get)
+}
+
+/// Notes that the task being polled asked for a stop that will end it: the stop does not wait
+/// for it (it waits for the stop), it only cancels it.
+pub(crate) fn mark_current_task_as_stopper() {
+    STOPPER.with(|s| s.set(true));
 }
 
 /// Sets [`CURRENT`] for the duration of one poll or one blocking call.
@@ -84,8 +93,12 @@ impl StopSignal {
 /// Shared between a running task and its [`TaskHandle`].
 struct TaskCell {
     cancelled: AtomicBool,
+    /// The task's waker while it waits, so a cancellation can wake it.
     task_waker: AtomicWaker,
+    /// The outcome is known.
     finished: AtomicBool,
+    /// The outcome is known and the task no longer counts as alive: what the handle waits for.
+    settled: AtomicBool,
     outcome: Mutex<Option<Result<(), Error>>>,
     joiner: AtomicWaker,
 }
@@ -96,19 +109,28 @@ impl TaskCell {
             cancelled: AtomicBool::new(false),
             task_waker: AtomicWaker::new(),
             finished: AtomicBool::new(false),
+            settled: AtomicBool::new(false),
             outcome: Mutex::new(None),
             joiner: AtomicWaker::new(),
         })
     }
 
     fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancelled.store(true, Ordering::Release);
         self.task_waker.wake();
     }
 
-    fn finish(&self, outcome: Result<(), Error>) {
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    fn record(&self, outcome: Result<(), Error>) {
         *lock(&self.outcome) = Some(outcome);
-        self.finished.store(true, Ordering::SeqCst);
+        self.finished.store(true, Ordering::Release);
+    }
+
+    fn settle(&self) {
+        self.settled.store(true, Ordering::Release);
         self.joiner.wake();
     }
 }
@@ -128,12 +150,13 @@ impl TaskHandle {
 
     /// True once the task has ended, whichever way.
     pub fn is_finished(&self) -> bool {
-        self.cell.finished.load(Ordering::SeqCst)
+        self.cell.finished.load(Ordering::Acquire)
     }
 
     fn ended(outcome: Result<(), Error>) -> Self {
         let cell = TaskCell::new();
-        cell.finish(outcome);
+        cell.record(outcome);
+        cell.settle();
         TaskHandle { cell }
     }
 }
@@ -143,9 +166,9 @@ impl Future for TaskHandle {
     type Output = Result<(), Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        if !self.cell.finished.load(Ordering::SeqCst) {
+        if !self.cell.settled.load(Ordering::Acquire) {
             self.cell.joiner.register(cx.waker());
-            if !self.cell.finished.load(Ordering::SeqCst) {
+            if !self.cell.settled.load(Ordering::Acquire) {
                 return Poll::Pending;
             }
         }
@@ -156,24 +179,26 @@ impl Future for TaskHandle {
     }
 }
 
-struct Entry {
+/// A task that has waited at least once: it may need waking to be cancelled.
+struct Waiting {
     cell: Arc<TaskCell>,
-    /// Blocking work cannot be cancelled.
-    cancellable: bool,
-    /// The task asked its own service (or an ancestor) to stop: it is not waited for.
+    /// It asked for the stop that ends it: the stop does not wait for it.
     stopper: bool,
 }
 
-struct Registry {
-    accepting: bool,
-    next_id: u64,
-    live: HashMap<u64, Entry>,
-    stop: Arc<StopSignal>,
-}
-
 struct Shared {
-    registry: Mutex<Registry>,
-    /// Notified whenever a task ends.
+    /// Open for new tasks (between the service's start and its stop).
+    accepting: AtomicBool,
+    /// Tasks spawned and not yet ended, blocking work included.
+    live: AtomicUsize,
+    /// Set when a stop cancels what is left: every task of the set ends at its next poll.
+    cancelling: AtomicBool,
+    next_id: AtomicU64,
+    /// Only the tasks that have waited: a task that runs to its end in one poll never takes
+    /// this lock.
+    waiting: Mutex<HashMap<u64, Waiting>>,
+    stop: Mutex<Arc<StopSignal>>,
+    /// Notified when a task ends while the set is closed, which is when a stop listens.
     ended: Event,
     owner: Weak<crate::context::Node>,
 }
@@ -185,9 +210,18 @@ pub(crate) struct TaskSet {
 
 impl TaskSet {
     pub(crate) fn new(owner: Weak<crate::context::Node>) -> Self {
-        let registry =
-            Registry { accepting: false, next_id: 0, live: HashMap::new(), stop: Arc::new(StopSignal::new()) };
-        TaskSet { shared: Arc::new(Shared { registry: Mutex::new(registry), ended: Event::new(), owner }) }
+        TaskSet {
+            shared: Arc::new(Shared {
+                accepting: AtomicBool::new(false),
+                live: AtomicUsize::new(0),
+                cancelling: AtomicBool::new(false),
+                next_id: AtomicU64::new(0),
+                waiting: Mutex::new(HashMap::new()),
+                stop: Mutex::new(Arc::new(StopSignal::new())),
+                ended: Event::new(),
+                owner,
+            }),
+        }
     }
 
     /// An identity for [`current_task`] comparisons.
@@ -197,24 +231,26 @@ impl TaskSet {
 
     /// Accepts tasks again, with a fresh stop signal: called when the service starts.
     pub(crate) fn open(&self) {
-        let mut registry = lock(&self.shared.registry);
-        registry.accepting = true;
-        registry.stop = Arc::new(StopSignal::new());
+        *lock(&self.shared.stop) = Arc::new(StopSignal::new());
+        self.shared.cancelling.store(false, Ordering::SeqCst);
+        self.shared.accepting.store(true, Ordering::SeqCst);
     }
 
     pub(crate) fn stop_signal(&self) -> Arc<StopSignal> {
-        lock(&self.shared.registry).stop.clone()
+        lock(&self.shared.stop).clone()
     }
 
     pub(crate) fn live(&self) -> usize {
-        lock(&self.shared.registry).live.len()
+        self.shared.live.load(Ordering::SeqCst)
     }
 
-    /// Registers a task; `None` (and a handle that reports cancellation) when not accepting.
-    fn register(&self, cancellable: bool) -> Result<(u64, Arc<TaskCell>), TaskHandle> {
-        let mut registry = lock(&self.shared.registry);
-        if !registry.accepting {
-            drop(registry);
+    /// Counts a new task in, unless the set is closed: then a handle reporting cancellation.
+    fn admit(&self) -> Result<u64, TaskHandle> {
+        // Counted before the check, and a stop closes the set before it counts: one of the two
+        // always sees the other.
+        self.shared.live.fetch_add(1, Ordering::SeqCst);
+        if !self.shared.accepting.load(Ordering::SeqCst) {
+            self.shared.count_out();
             let path = self.owner_path();
             log::debug!("{path}: task not spawned, the service is not running");
             return Err(TaskHandle::ended(Err(Error::new(
@@ -223,20 +259,26 @@ impl TaskSet {
                 "task not spawned: the service is not running",
             ))));
         }
-        let id = registry.next_id;
-        registry.next_id += 1;
-        let cell = TaskCell::new();
-        registry.live.insert(id, Entry { cell: cell.clone(), cancellable, stopper: false });
-        Ok((id, cell))
+        Ok(self.shared.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    pub(crate) fn spawn(&self, manager: &dyn AsyncManager, future: BoxFuture<'static, TaskResult>) -> TaskHandle {
-        let (id, cell) = match self.register(true) {
-            Ok(registered) => registered,
+    pub(crate) fn spawn<F>(&self, manager: &dyn AsyncManager, future: F) -> TaskHandle
+    where
+        F: Future<Output = TaskResult> + Send + 'static,
+    {
+        let id = match self.admit() {
+            Ok(id) => id,
             Err(handle) => return handle,
         };
-        let task =
-            Supervised { id, set: self.id(), cell: cell.clone(), shared: self.shared.clone(), future: Some(future) };
+        let cell = TaskCell::new();
+        let task = Supervised {
+            id,
+            set: self.id(),
+            cell: cell.clone(),
+            shared: self.shared.clone(),
+            waiting: false,
+            future: Some(future),
+        };
         manager.spawn(Box::pin(task));
         TaskHandle { cell }
     }
@@ -246,10 +288,11 @@ impl TaskSet {
         manager: &dyn AsyncManager,
         work: Box<dyn FnOnce() -> TaskResult + Send + 'static>,
     ) -> TaskHandle {
-        let (id, cell) = match self.register(false) {
-            Ok(registered) => registered,
+        let id = match self.admit() {
+            Ok(id) => id,
             Err(handle) => return handle,
         };
+        let cell = TaskCell::new();
         let shared = self.shared.clone();
         let set = self.id();
         let task_cell = cell.clone();
@@ -258,7 +301,7 @@ impl TaskSet {
                 let _current = CurrentGuard::enter((set, id));
                 catch_unwind(AssertUnwindSafe(work))
             };
-            shared.finish(id, &task_cell, result);
+            shared.finish(&task_cell, false, id, result);
         }));
         TaskHandle { cell }
     }
@@ -273,36 +316,28 @@ impl TaskSet {
         )))
     }
 
-    /// Marks a task as the one that asked for the stop: it is not waited for, only cancelled.
-    pub(crate) fn mark_stopper(&self, id: u64) {
-        if let Some(entry) = lock(&self.shared.registry).live.get_mut(&id) {
-            entry.stopper = true;
-        }
-        self.shared.ended.notify(usize::MAX);
-    }
-
     /// Ends every task: stop signal, up to `grace` to finish, then cancellation. Returns how many
     /// tasks could not be ended (blocking work, or a thread stuck outside an await point).
     pub(crate) async fn end_all(&self, manager: &dyn AsyncManager, grace: Duration, path: &str) -> usize {
-        {
-            let mut registry = lock(&self.shared.registry);
-            registry.accepting = false;
-            registry.stop.fire();
-        }
-        let waited = |r: &Registry| r.live.values().all(|e| e.stopper);
-        if !self.wait_for(manager, grace, waited).await {
-            let remaining = lock(&self.shared.registry).live.len();
+        self.shared.accepting.store(false, Ordering::SeqCst);
+        self.stop_signal().fire();
+        let shared = &self.shared;
+        let only_stoppers_left = || {
+            let stoppers = lock(&shared.waiting).values().filter(|w| w.stopper).count();
+            shared.live.load(Ordering::SeqCst) <= stoppers
+        };
+        if !self.wait_for(manager, grace, only_stoppers_left).await {
+            let remaining = self.live();
             log::debug!("{path}: cancelling {remaining} task(s) still running after {grace:?}");
         }
-        for entry in lock(&self.shared.registry).live.values() {
-            if entry.cancellable {
-                entry.cell.cancel();
-            }
+        self.shared.cancelling.store(true, Ordering::SeqCst);
+        for waiting in lock(&self.shared.waiting).values() {
+            waiting.cell.cancel();
         }
-        if self.wait_for(manager, CANCEL_GRACE.min(grace), |r| r.live.is_empty()).await {
+        if self.wait_for(manager, CANCEL_GRACE.min(grace), || self.live() == 0).await {
             return 0;
         }
-        let stuck = lock(&self.shared.registry).live.len();
+        let stuck = self.live();
         log::error!(
             "{path}: {stuck} task(s) did not end within stop_timeout ({grace:?}) and could not be cancelled; \
              they keep running until they return"
@@ -310,20 +345,20 @@ impl TaskSet {
         stuck
     }
 
-    /// Waits until `done` holds for the registry, at most `limit`; true if it holds.
-    async fn wait_for(&self, manager: &dyn AsyncManager, limit: Duration, done: impl Fn(&Registry) -> bool) -> bool {
+    /// Waits until `done` holds, at most `limit`; true if it holds.
+    async fn wait_for(&self, manager: &dyn AsyncManager, limit: Duration, done: impl Fn() -> bool) -> bool {
         let mut timer = manager.sleep(limit);
         loop {
-            if done(&lock(&self.shared.registry)) {
+            if done() {
                 return true;
             }
             listener!(self.shared.ended => ended);
-            if done(&lock(&self.shared.registry)) {
+            if done() {
                 return true;
             }
             match select(ended, timer).await {
                 Either::Left((_, rest)) => timer = rest,
-                Either::Right(_) => return done(&lock(&self.shared.registry)),
+                Either::Right(_) => return done(),
             }
         }
     }
@@ -334,8 +369,18 @@ impl TaskSet {
 }
 
 impl Shared {
-    /// Records how a task ended, wakes its handle, and reports a failure to the service.
-    fn finish(&self, id: u64, cell: &TaskCell, result: Result<TaskResult, Box<dyn Any + Send>>) {
+    /// One task fewer; a stop that is listening hears of it.
+    fn count_out(&self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+        if !self.accepting.load(Ordering::SeqCst) {
+            self.ended.notify(usize::MAX);
+        }
+    }
+
+    /// Records how a task ended, reports a failure to the service, and counts the task out. The
+    /// handle learns the outcome first and settles last, so a stop that saw the task end finds
+    /// its handle finished, and whoever awaited the handle finds the task no longer alive.
+    fn finish(&self, cell: &TaskCell, waited: bool, id: u64, result: Result<TaskResult, Box<dyn Any + Send>>) {
         let path = || self.owner.upgrade().map(|n| n.path()).unwrap_or_default();
         let outcome =
             match result {
@@ -350,23 +395,21 @@ impl Shared {
                 Context::from_node(owner).task_failed(err.duplicate());
             }
         }
-        self.end(id, cell, outcome);
+        self.end(cell, waited, id, outcome);
     }
 
-    fn finish_cancelled(&self, id: u64, cell: &TaskCell) {
-        let path = self.owner.upgrade().map(|n| n.path()).unwrap_or_default();
-        self.end(id, cell, Err(Error::new(ErrorKind::TaskCancelled, path, "task cancelled")));
-    }
-
-    /// The handle learns the outcome in the same step as the task stops counting as alive, so
-    /// whoever sees one (a stop waiting for the tasks, a test awaiting the handle) sees both.
-    fn end(&self, id: u64, cell: &TaskCell, outcome: Result<(), Error>) {
-        {
-            let mut registry = lock(&self.registry);
-            registry.live.remove(&id);
-            cell.finish(outcome);
+    fn end(&self, cell: &TaskCell, waited: bool, id: u64, outcome: Result<(), Error>) {
+        cell.record(outcome);
+        if waited {
+            lock(&self.waiting).remove(&id);
         }
-        self.ended.notify(usize::MAX);
+        self.count_out();
+        cell.settle();
+    }
+
+    fn cancelled(&self, cell: &TaskCell, waited: bool, id: u64) {
+        let path = self.owner.upgrade().map(|n| n.path()).unwrap_or_default();
+        self.end(cell, waited, id, Err(Error::new(ErrorKind::TaskCancelled, path, "task cancelled")));
     }
 }
 
@@ -381,54 +424,75 @@ pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
     }
 }
 
-/// A spawned future wrapped for supervision: cancellation, panics, results, bookkeeping.
-struct Supervised {
-    id: u64,
-    set: usize,
-    cell: Arc<TaskCell>,
-    shared: Arc<Shared>,
-    future: Option<BoxFuture<'static, TaskResult>>,
+pin_project! {
+    /// A spawned future wrapped for supervision: cancellation, panics, results, bookkeeping.
+    struct Supervised<F> {
+        id: u64,
+        set: usize,
+        cell: Arc<TaskCell>,
+        shared: Arc<Shared>,
+        // It has waited at least once, so it is in the set's `waiting` map.
+        waiting: bool,
+        #[pin]
+        future: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Supervised<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // The runtime dropped the task before it ended (e.g. the runtime shut down).
+            if this.future.is_some() {
+                this.shared.cancelled(this.cell, *this.waiting, *this.id);
+            }
+        }
+    }
 }
 
-impl Future for Supervised {
+impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let Some(future) = this.future.as_mut() else {
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        if this.cell.cancelled.load(Ordering::SeqCst) {
-            this.future = None;
-            this.shared.finish_cancelled(this.id, &this.cell);
+        if this.cell.is_cancelled() || this.shared.cancelling.load(Ordering::Acquire) {
+            this.future.set(None);
+            this.shared.cancelled(this.cell, *this.waiting, *this.id);
             return Poll::Ready(());
         }
-        register_waker(&this.cell.task_waker, cx.waker());
         let polled = {
-            let _current = CurrentGuard::enter((this.set, this.id));
-            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
+            let _current = CurrentGuard::enter((*this.set, *this.id));
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         };
+        let stopper = STOPPER.with(|s| s.replace(false));
         let result = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                // It waits: make it reachable for a cancellation, then make sure none came
+                // while it was not yet reachable.
+                this.cell.task_waker.register(cx.waker());
+                if !*this.waiting || stopper {
+                    let mut waiting = lock(&this.shared.waiting);
+                    let entry = waiting.entry(*this.id).or_insert_with(|| Waiting { cell: this.cell.clone(), stopper });
+                    entry.stopper |= stopper;
+                    *this.waiting = true;
+                }
+                if stopper {
+                    this.shared.ended.notify(usize::MAX);
+                }
+                if this.cell.is_cancelled() || this.shared.cancelling.load(Ordering::Acquire) {
+                    this.future.set(None);
+                    this.shared.cancelled(this.cell, true, *this.id);
+                    return Poll::Ready(());
+                }
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(result)) => Ok(result),
             Err(panic) => Err(panic),
         };
         // Drop the user's future before the task counts as ended.
-        this.future = None;
-        this.shared.finish(this.id, &this.cell, result);
+        this.future.set(None);
+        this.shared.finish(this.cell, *this.waiting, *this.id, result);
         Poll::Ready(())
     }
-}
-
-impl Drop for Supervised {
-    fn drop(&mut self) {
-        // The runtime dropped the task before it finished (e.g. the runtime shut down).
-        if self.future.take().is_some() {
-            self.shared.finish_cancelled(self.id, &self.cell);
-        }
-    }
-}
-
-fn register_waker(slot: &AtomicWaker, waker: &Waker) {
-    slot.register(waker);
 }
