@@ -1,7 +1,6 @@
 //! `Config`: one loaded configuration, read live and reloaded as a whole.
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -231,6 +230,12 @@ impl Config {
         super::help::render(self)
     }
 
+    /// Which configuration and which of its generations: a value read under one stamp stays
+    /// right until a reload changes the stamp.
+    pub(crate) fn stamp(&self) -> (u64, u64) {
+        (self.inner.id, self.inner.generation.load(Ordering::Acquire))
+    }
+
     pub(crate) fn slot(&self, declared: &Declared) -> Option<Arc<dyn Any + Send + Sync>> {
         let index = match declared.index.get() {
             Some(index) => *index,
@@ -239,7 +244,7 @@ impl Config {
                 *declared.index.get()?
             }
         };
-        self.with_values(|values| values.slots.get(index)?.as_ref().map(|slot| slot.value.clone()))
+        self.inner.values.load().slots.get(index)?.as_ref().map(|slot| slot.value.clone())
     }
 
     /// The version of a setting's value: goes up when a reload changes it.
@@ -270,48 +275,6 @@ static CURRENT: OnceLock<Config> = OnceLock::new();
 fn next_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// How many configurations each thread keeps the current values of.
-const CACHED_CONFIGS: usize = 4;
-
-thread_local! {
-    /// Per thread: (configuration id, generation, its values). Reading a setting then costs one
-    /// atomic load to check the generation, instead of taking a guard on the shared pointer.
-    static READ_CACHE: RefCell<Vec<(u64, u64, Arc<Values>)>> = const { RefCell::new(Vec::new()) };
-}
-
-impl Config {
-    /// Runs `read` on the current values, through this thread's cache.
-    fn with_values<R>(&self, read: impl FnOnce(&Values) -> R) -> R {
-        let generation = self.inner.generation.load(Ordering::Acquire);
-        let id = self.inner.id;
-        let mut read = Some(read);
-        let cached = READ_CACHE.try_with(|cache| {
-            let mut cache = cache.borrow_mut();
-            let at = match cache.iter().position(|(i, _, _)| *i == id) {
-                Some(at) if cache[at].1 == generation => at,
-                Some(at) => {
-                    cache[at] = (id, generation, self.inner.values.load_full());
-                    at
-                }
-                None => {
-                    if cache.len() == CACHED_CONFIGS {
-                        cache.remove(0);
-                    }
-                    cache.push((id, generation, self.inner.values.load_full()));
-                    cache.len() - 1
-                }
-            };
-            read.take().map(|read| read(&cache[at].2))
-        });
-        match (cached, read) {
-            (Ok(Some(result)), _) => result,
-            // The thread is being torn down: read the shared values directly.
-            (_, Some(read)) => read(&self.inner.values.load()),
-            (_, None) => unreachable!("the read ran exactly once"),
-        }
-    }
 }
 
 /// Every declared default, as one provider.

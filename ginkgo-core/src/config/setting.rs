@@ -1,8 +1,10 @@
 //! `Setting<T>`: a typed, documented, live configuration value, declared once.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
+use std::thread::LocalKey;
 
 use figment::value::Value;
 use serde::Serialize;
@@ -55,7 +57,11 @@ macro_rules! setting {
             $crate::config::__private::inventory::submit! {
                 $crate::config::__private::Registered(&DECLARED)
             }
-            $crate::config::Setting::__new(&DECLARED, || $default)
+            ::std::thread_local! {
+                static CACHE: $crate::config::__private::ReadCache<$ty> =
+                    const { $crate::config::__private::ReadCache::new(None) };
+            }
+            $crate::config::Setting::__new(&DECLARED, || $default, &CACHE)
         };
     };
 }
@@ -66,6 +72,9 @@ macro_rules! setting {
 pub struct Setting<T: 'static> {
     declared: &'static Declared,
     default: fn() -> T,
+    /// Per thread, the value last read and which configuration and generation it came from: a
+    /// read that hits it costs one atomic load and one reference count.
+    cache: &'static LocalKey<__private::ReadCache<T>>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -74,8 +83,12 @@ where
     T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
 {
     #[doc(hidden)]
-    pub const fn __new(declared: &'static Declared, default: fn() -> T) -> Self {
-        Setting { declared, default, _type: PhantomData }
+    pub const fn __new(
+        declared: &'static Declared,
+        default: fn() -> T,
+        cache: &'static LocalKey<__private::ReadCache<T>>,
+    ) -> Self {
+        Setting { declared, default, cache, _type: PhantomData }
     }
 
     /// The dotted name, as config files and `--set` spell it.
@@ -100,6 +113,20 @@ where
 
     /// The current value in `config`, shared: the cheapest read.
     pub fn load(&self, config: &Config) -> Arc<T> {
+        let stamp = config.stamp();
+        let hit = self.cache.try_with(|cache| match &*cache.borrow() {
+            Some((cached, value)) if *cached == stamp => Some(value.clone()),
+            _ => None,
+        });
+        if let Ok(Some(value)) = hit {
+            return value;
+        }
+        let value = self.load_uncached(config);
+        let _ = self.cache.try_with(|cache| *cache.borrow_mut() = Some((stamp, value.clone())));
+        value
+    }
+
+    fn load_uncached(&self, config: &Config) -> Arc<T> {
         match config.slot(self.declared) {
             Some(value) => match value.downcast::<T>() {
                 Ok(value) => value,
@@ -206,6 +233,9 @@ pub mod __private {
     use super::*;
 
     pub use inventory;
+
+    /// A setting's per-thread cache: ((configuration id, generation), value).
+    pub type ReadCache<T> = RefCell<Option<((u64, u64), Arc<T>)>>;
 
     /// A declaration, as collected before `main`.
     pub struct Registered(pub &'static Declared);
