@@ -30,7 +30,7 @@ impl Machine {
         Machine {
             cores: std::thread::available_parallelism().map_or(1, usize::from),
             cpu,
-            rustc: env!("GINKGO_BENCH_RUSTC"),
+            rustc: env!("BENCH_RUSTC_VERSION"),
             optimized: !cfg!(debug_assertions),
         }
     }

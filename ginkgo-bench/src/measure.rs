@@ -5,6 +5,10 @@
 //! of Ginkgo is paired with a round of the baseline run just before or just after it (the order
 //! flips from one pair to the next, so a slow drift in the machine's speed favours neither side),
 //! and the ratio reported is the median of the ratios of those pairs.
+//!
+//! A figure is usually a time ([`Duration`]); cases that measure something else (messages a
+//! second, bytes per connection) use `f64`. Cases with no baseline (the time a daemon takes to
+//! stop, say) only [`repeat`] a run and report its median.
 
 use std::time::Duration;
 
@@ -19,6 +23,9 @@ pub struct Rounds {
 
 /// The kept rounds of one figure (such as the start time of the tree case), for both sides.
 ///
+/// `T` is what a round measures: a [`Duration`] by default, or an `f64` (messages a second,
+/// bytes per connection).
+///
 /// ```
 /// use std::time::Duration;
 /// use ginkgo_bench::measure::Paired;
@@ -29,28 +36,34 @@ pub struct Rounds {
 /// assert_eq!(paired.ratios(), [1.5, 2.0, 1.25]);
 /// assert_eq!(paired.ratio(), 1.5);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Paired {
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paired<T = Duration> {
     /// Ginkgo's rounds, in the order they ran.
-    pub ginkgo: Vec<Duration>,
+    pub ginkgo: Vec<T>,
     /// The baseline's rounds; `baseline[i]` ran right next to `ginkgo[i]`.
-    pub baseline: Vec<Duration>,
+    pub baseline: Vec<T>,
 }
 
-impl Paired {
+impl<T> Default for Paired<T> {
+    fn default() -> Self {
+        Paired { ginkgo: Vec::new(), baseline: Vec::new() }
+    }
+}
+
+impl<T: Figure> Paired<T> {
     /// The median of Ginkgo's rounds.
-    pub fn ginkgo_median(&self) -> Duration {
+    pub fn ginkgo_median(&self) -> T {
         median(&self.ginkgo)
     }
 
     /// The median of the baseline's rounds.
-    pub fn baseline_median(&self) -> Duration {
+    pub fn baseline_median(&self) -> T {
         median(&self.baseline)
     }
 
-    /// Ginkgo's time over the baseline's, for each pair of rounds.
+    /// Ginkgo's figure over the baseline's, for each pair of rounds.
     pub fn ratios(&self) -> Vec<f64> {
-        self.ginkgo.iter().zip(&self.baseline).map(|(g, b)| g.as_secs_f64() / b.as_secs_f64()).collect()
+        self.ginkgo.iter().zip(&self.baseline).map(|(g, b)| g.value() / b.value()).collect()
     }
 
     /// The median of [`ratios`](Paired::ratios): the figure compared with a target.
@@ -70,8 +83,8 @@ impl Paired {
 /// Runs `ginkgo` and `baseline` in alternating rounds, warm-up rounds first, and returns the
 /// kept rounds of each figure.
 ///
-/// A round returns `N` durations, one per figure it measures (the tree case measures its start
-/// and its stop in one round, so `N` is 2 there; a spawn case measures one).
+/// A round returns `N` figures (the tree case measures its start and its stop in one round, so
+/// `N` is 2 there; a spawn case measures one).
 ///
 /// ```
 /// use std::time::Duration;
@@ -88,12 +101,12 @@ impl Paired {
 /// assert_eq!(paired.ginkgo.len(), 2);
 /// assert_eq!(paired.ratio(), 2.0);
 /// ```
-pub fn alternate<const N: usize>(
+pub fn alternate<const N: usize, T: Copy>(
     rounds: Rounds,
-    mut ginkgo: impl FnMut() -> [Duration; N],
-    mut baseline: impl FnMut() -> [Duration; N],
-) -> [Paired; N] {
-    let mut kept: [Paired; N] = std::array::from_fn(|_| Paired::default());
+    mut ginkgo: impl FnMut() -> [T; N],
+    mut baseline: impl FnMut() -> [T; N],
+) -> [Paired<T>; N] {
+    let mut kept: [Paired<T>; N] = std::array::from_fn(|_| Paired::default());
     for pair in 0..rounds.warmup + rounds.measured {
         let (g, b) = if pair % 2 == 0 {
             let g = ginkgo();
@@ -111,6 +124,38 @@ pub fn alternate<const N: usize>(
         }
     }
     kept
+}
+
+/// Runs `run` `rounds.warmup + rounds.measured` times, one after the other, and returns what
+/// the kept (non-warm-up) runs measured: for figures that have no baseline.
+///
+/// ```
+/// use ginkgo_bench::measure::{repeat, Rounds};
+///
+/// let mut calls = 0;
+/// let kept = repeat(Rounds { warmup: 2, measured: 3 }, || { calls += 1; calls });
+/// assert_eq!(kept, [3, 4, 5]);
+/// ```
+pub fn repeat<T>(rounds: Rounds, mut run: impl FnMut() -> T) -> Vec<T> {
+    (0..rounds.warmup + rounds.measured).map(|_| run()).skip(rounds.warmup).collect()
+}
+
+/// A figure a round measures: a time, or a plain number (a rate, a size).
+pub trait Figure: Copy + PartialOrd + Midpoint {
+    /// The figure as a number, for ratios: seconds for a time.
+    fn value(self) -> f64;
+}
+
+impl Figure for Duration {
+    fn value(self) -> f64 {
+        self.as_secs_f64()
+    }
+}
+
+impl Figure for f64 {
+    fn value(self) -> f64 {
+        self
+    }
 }
 
 /// The median of `values`: the middle one, or the mean of the two middle ones.

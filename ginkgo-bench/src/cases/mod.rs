@@ -1,17 +1,24 @@
 //! The cases: each one measures something Ginkgo does against what a user would write by hand
-//! without it, and returns the rows it adds to the table.
+//! without it (or, where there is nothing to compare with, against a goal), and returns the rows
+//! it adds to the table.
 //!
 //! A case is one module with a `run(Mode) -> Vec<Row>` function; to add one, write the module and
-//! list it in [`all`]. Cases still to come, once the parts of Ginkgo they measure exist (network
-//! services, settings, the runner): TCP echo, HTTP hello, memory per idle connection, stop latency
-//! with 10,000 idle connections, reading a `Setting` against a cached `Arc<String>`, and process
-//! start to ready.
+//! list it in [`all`]. The process cases (`idle-memory`, `stop-idle`, `start-ready`) run the
+//! programs of [`Programs`](crate::process::Programs), which the bench target installs.
 
+pub mod daemon;
+pub mod echo;
+pub mod http;
+pub mod idle_memory;
+pub mod reload;
 pub mod runtime;
+pub mod setting_read;
 pub mod spawn_smol;
 pub mod spawn_threads;
 pub mod spawn_tokio;
 pub mod spawner;
+pub mod start_ready;
+pub mod stop_idle;
 pub mod tree;
 
 use crate::Mode;
@@ -32,9 +39,13 @@ pub struct Case {
 ///
 /// ```
 /// let names: Vec<_> = ginkgo_bench::cases::all().iter().map(|case| case.name).collect();
-/// assert_eq!(names, ["spawn-tokio", "spawn-smol", "spawn-threads", "tree"]);
+/// assert_eq!(
+///     names,
+///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "http",
+///      "idle-memory", "stop-idle", "start-ready"]
+/// );
 /// ```
-pub fn all() -> [Case; 4] {
+pub fn all() -> [Case; 11] {
     [
         Case {
             name: "spawn-tokio",
@@ -55,6 +66,37 @@ pub fn all() -> [Case; 4] {
             name: "tree",
             about: "start and stop 10,000 services (fan-out 10) on tokio vs the same tokio-graceful-shutdown subsystems",
             run: tree::run,
+        },
+        Case {
+            name: "setting-read",
+            about: "Setting::load of a Setting<String> vs Arc::clone of a cached Arc<String>",
+            run: setting_read::run,
+        },
+        Case { name: "reload", about: "Config::reload of a 1,000-setting TOML file (reported)", run: reload::run },
+        Case {
+            name: "echo",
+            about: "TCP echo, 64 B, 100 connections: Ginkgo's StreamServers vs a hand-written tokio accept loop",
+            run: echo::run,
+        },
+        Case {
+            name: "http",
+            about: "HTTP hello, keep-alive, 100 connections: HttpServer hosting an axum Router vs axum::serve",
+            run: http::run,
+        },
+        Case {
+            name: "idle-memory",
+            about: "resident memory per idle connection, 10,000 held: Ginkgo's StreamServers vs hand-written tokio",
+            run: idle_memory::run,
+        },
+        Case {
+            name: "stop-idle",
+            about: "SIGTERM to exit of a ginkgo daemon holding 10,000 idle connections (goal < 100 ms)",
+            run: stop_idle::run,
+        },
+        Case {
+            name: "start-ready",
+            about: "process start to READY=1 of a ginkgo daemon running a hello service (goal < 10 ms)",
+            run: start_ready::run,
         },
     ]
 }
