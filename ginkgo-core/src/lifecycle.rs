@@ -304,11 +304,10 @@ impl Context {
             if self.state() != State::Ready {
                 return Ok(());
             }
-            let manager = self.manager()?.clone();
             let _sequence = self.node.sequence.lock().await;
             let mut first_error = None;
             if self.hooks().start_before {
-                if let Err(err) = self.run_do_reload(&manager).await {
+                if let Err(err) = self.run_do_reload().await {
                     first_error.get_or_insert(err);
                 }
             }
@@ -318,7 +317,7 @@ impl Context {
                 }
             }
             if !self.hooks().start_before {
-                if let Err(err) = self.run_do_reload(&manager).await {
+                if let Err(err) = self.run_do_reload().await {
                     first_error.get_or_insert(err);
                 }
             }
@@ -336,7 +335,7 @@ impl Context {
         self.reload().await
     }
 
-    async fn run_do_reload(&self, _manager: &Arc<dyn AsyncManager>) -> Result<(), Error> {
+    async fn run_do_reload(&self) -> Result<(), Error> {
         let service = self.hooks().service.clone();
         guarded(service.do_reload(self)).await.map_err(|cause| {
             let err = Error::new(ErrorKind::ReloadFailed, self.path(), "do_reload failed").with_source(cause);
