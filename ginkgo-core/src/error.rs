@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::State;
 
@@ -43,12 +44,14 @@ pub enum ErrorKind {
 /// An error of the service tree: what happened, to which service, and why.
 ///
 /// The message names the service by its path in the tree (`HelloWorld/HelloWorldServer: …`);
-/// the cause, when there is one, is kept as [`source()`](StdError::source).
+/// the cause, when there is one, is kept as [`source()`](StdError::source). Cloning is cheap and
+/// keeps the cause itself (it is shared), so the same failure can be handed to several waiters.
+#[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
     path: String,
     detail: String,
-    source: Option<BoxError>,
+    source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
 impl Error {
@@ -57,7 +60,7 @@ impl Error {
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(Arc::from(source.into()));
         self
     }
 
@@ -83,16 +86,6 @@ impl Error {
 
     pub(crate) fn invalid_state(path: &str, action: &str, state: State) -> Self {
         Error::new(ErrorKind::InvalidState, path, format!("cannot {action} while {state}"))
-    }
-
-    /// Clones kind, path and message; the source is kept as its rendered text.
-    pub(crate) fn duplicate(&self) -> Self {
-        Error {
-            kind: self.kind,
-            path: self.path.clone(),
-            detail: self.detail.clone(),
-            source: self.source.as_ref().map(|s| BoxError::from(Chain(s.as_ref()).to_string())),
-        }
     }
 }
 

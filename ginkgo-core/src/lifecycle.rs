@@ -71,7 +71,7 @@ impl Context {
                     if self.node.state.transition(|s| s == State::Starting, State::Stopping).is_ok() {
                         self.teardown(&manager, false).await;
                     }
-                    self.record_failure(err.duplicate());
+                    self.record_failure(err.clone());
                     self.node.state.set(State::Failed);
                     Err(err)
                 }
@@ -221,7 +221,7 @@ impl Context {
         }
         self.node.state.wait_until(State::is_down).await;
         match &lock(&self.node.run).stop_error {
-            Some(err) => Err(err.duplicate()),
+            Some(err) => Err(err.clone()),
             None => Ok(()),
         }
     }
@@ -249,7 +249,7 @@ impl Context {
         let mut run = lock(&self.node.run);
         if let Some(err) = &stop_error {
             if run.failure.is_none() {
-                run.failure = Some(err.duplicate());
+                run.failure = Some(err.clone());
             }
         }
         run.stop_error = stop_error;
@@ -377,7 +377,7 @@ pub(crate) fn escalate(ctx: &Context, err: Error) {
     log::error!("{}", err.chain());
     let mut at = ctx.clone();
     loop {
-        at.record_failure(err.duplicate());
+        at.record_failure(err.clone());
         match at.parent() {
             Some(parent) => at = parent,
             None => break,

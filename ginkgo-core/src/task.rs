@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -99,7 +99,7 @@ struct TaskCell {
     finished: AtomicBool,
     /// The outcome is known and the task no longer counts as alive: what the handle waits for.
     settled: AtomicBool,
-    outcome: Mutex<Option<Result<(), Error>>>,
+    outcome: OnceLock<Result<(), Error>>,
     joiner: AtomicWaker,
 }
 
@@ -110,7 +110,7 @@ impl TaskCell {
             task_waker: AtomicWaker::new(),
             finished: AtomicBool::new(false),
             settled: AtomicBool::new(false),
-            outcome: Mutex::new(None),
+            outcome: OnceLock::new(),
             joiner: AtomicWaker::new(),
         })
     }
@@ -125,7 +125,7 @@ impl TaskCell {
     }
 
     fn record(&self, outcome: Result<(), Error>) {
-        *lock(&self.outcome) = Some(outcome);
+        let _ = self.outcome.set(outcome);
         self.finished.store(true, Ordering::Release);
     }
 
@@ -133,6 +133,11 @@ impl TaskCell {
         self.settled.store(true, Ordering::Release);
         self.joiner.wake();
     }
+}
+
+/// A task's id: where its cell lives, unique for as long as the task is alive.
+fn task_id(cell: &Arc<TaskCell>) -> u64 {
+    Arc::as_ptr(cell) as usize as u64
 }
 
 /// A handle to a spawned task: await it for its result, or cancel it.
@@ -172,9 +177,9 @@ impl Future for TaskHandle {
                 return Poll::Pending;
             }
         }
-        match lock(&self.cell.outcome).take() {
-            Some(outcome) => Poll::Ready(outcome),
-            None => Poll::Ready(Err(Error::new(ErrorKind::TaskCancelled, "", "task result was already taken"))),
+        match self.cell.outcome.get() {
+            Some(outcome) => Poll::Ready(outcome.clone()),
+            None => Poll::Ready(Err(Error::new(ErrorKind::TaskCancelled, "", "task ended without an outcome"))),
         }
     }
 }
@@ -193,7 +198,6 @@ struct Shared {
     live: AtomicUsize,
     /// Set when a stop cancels what is left: every task of the set ends at its next poll.
     cancelling: AtomicBool,
-    next_id: AtomicU64,
     /// Only the tasks that have waited: a task that runs to its end in one poll never takes
     /// this lock.
     waiting: Mutex<HashMap<u64, Waiting>>,
@@ -215,7 +219,6 @@ impl TaskSet {
                 accepting: AtomicBool::new(false),
                 live: AtomicUsize::new(0),
                 cancelling: AtomicBool::new(false),
-                next_id: AtomicU64::new(0),
                 waiting: Mutex::new(HashMap::new()),
                 stop: Mutex::new(Arc::new(StopSignal::new())),
                 ended: Event::new(),
@@ -245,7 +248,7 @@ impl TaskSet {
     }
 
     /// Counts a new task in, unless the set is closed: then a handle reporting cancellation.
-    fn admit(&self) -> Result<u64, TaskHandle> {
+    fn admit(&self) -> Result<(), TaskHandle> {
         // Counted before the check, and a stop closes the set before it counts: one of the two
         // always sees the other.
         self.shared.live.fetch_add(1, Ordering::SeqCst);
@@ -259,18 +262,18 @@ impl TaskSet {
                 "task not spawned: the service is not running",
             ))));
         }
-        Ok(self.shared.next_id.fetch_add(1, Ordering::Relaxed))
+        Ok(())
     }
 
     pub(crate) fn spawn<F>(&self, manager: &dyn AsyncManager, future: F) -> TaskHandle
     where
         F: Future<Output = TaskResult> + Send + 'static,
     {
-        let id = match self.admit() {
-            Ok(id) => id,
-            Err(handle) => return handle,
-        };
+        if let Err(handle) = self.admit() {
+            return handle;
+        }
         let cell = TaskCell::new();
+        let id = task_id(&cell);
         let task = Supervised {
             id,
             set: self.id(),
@@ -288,11 +291,11 @@ impl TaskSet {
         manager: &dyn AsyncManager,
         work: Box<dyn FnOnce() -> TaskResult + Send + 'static>,
     ) -> TaskHandle {
-        let id = match self.admit() {
-            Ok(id) => id,
-            Err(handle) => return handle,
-        };
+        if let Err(handle) = self.admit() {
+            return handle;
+        }
         let cell = TaskCell::new();
+        let id = task_id(&cell);
         let shared = self.shared.clone();
         let set = self.id();
         let task_cell = cell.clone();
@@ -392,7 +395,7 @@ impl Shared {
             };
         if let Err(err) = &outcome {
             if let Some(owner) = self.owner.upgrade() {
-                Context::from_node(owner).task_failed(err.duplicate());
+                Context::from_node(owner).task_failed(err.clone());
             }
         }
         self.end(cell, waited, id, outcome);
