@@ -142,7 +142,7 @@ impl Context {
 
     /// Why the service is `failed` (or why its last run failed), if it did.
     pub fn failure(&self) -> Option<Error> {
-        lock(&self.node.run).failure.as_ref().map(Error::clone)
+        lock(&self.node.run).failure.clone()
     }
 
     /// The service that contains this one, if any.
