@@ -167,6 +167,23 @@ impl Row {
         }
     }
 
+    /// The same row held to `target` instead: a paired figure can be held to a goal of its own
+    /// ([`Target::Under`]), its baseline then showing what the goal is up against.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ginkgo_bench::measure::Paired;
+    /// use ginkgo_bench::report::{Row, Target};
+    ///
+    /// let ms = Duration::from_millis;
+    /// let paired = Paired { ginkgo: vec![ms(150)], baseline: vec![ms(110)] };
+    /// let row = Row::new("exit", &paired, 1, 1.0).with_target(Target::Under(100e6));
+    /// assert_eq!(row.holds(), Some(false));
+    /// ```
+    pub fn with_target(self, target: Target) -> Row {
+        Row { target, ..self }
+    }
+
     /// Whether the target holds; `None` for a figure that is only reported.
     pub fn holds(&self) -> Option<bool> {
         match (self.target, self.ratio) {

@@ -30,8 +30,11 @@ fn every_server_program_holds_idle_connections() {
 #[test]
 fn the_daemon_exits_on_sigterm_with_idle_connections_open() {
     install_programs();
-    let stop = stop_idle::round(20, &load_runtime());
+    let load = load_runtime();
+    let stop = stop_idle::round(20, &load);
     assert!(stop > Duration::ZERO && stop < DEADLINE, "{stop:?}");
+    let floor = stop_idle::floor(20, &load);
+    assert!(floor > Duration::ZERO && floor < DEADLINE, "{floor:?}");
 }
 
 #[test]
