@@ -201,6 +201,8 @@ struct Shared {
     /// Only the tasks that have waited: a task that runs to its end in one poll never takes
     /// this lock.
     waiting: Mutex<HashMap<u64, Waiting>>,
+    /// How many entries of `waiting` are stoppers (kept with the map, under its lock).
+    stoppers: AtomicUsize,
     stop: Mutex<Arc<StopSignal>>,
     /// Notified when a task ends while the set is closed, which is when a stop listens.
     ended: Event,
@@ -220,6 +222,7 @@ impl TaskSet {
                 live: AtomicUsize::new(0),
                 cancelling: AtomicBool::new(false),
                 waiting: Mutex::new(HashMap::new()),
+                stoppers: AtomicUsize::new(0),
                 stop: Mutex::new(Arc::new(StopSignal::new())),
                 ended: Event::new(),
                 owner,
@@ -325,10 +328,8 @@ impl TaskSet {
         self.shared.accepting.store(false, Ordering::SeqCst);
         self.stop_signal().fire();
         let shared = &self.shared;
-        let only_stoppers_left = || {
-            let stoppers = lock(&shared.waiting).values().filter(|w| w.stopper).count();
-            shared.live.load(Ordering::SeqCst) <= stoppers
-        };
+        let only_stoppers_left =
+            || shared.live.load(Ordering::SeqCst) <= shared.stoppers.load(Ordering::SeqCst);
         if !self.wait_for(manager, grace, only_stoppers_left).await {
             let remaining = self.live();
             log::debug!("{path}: cancelling {remaining} task(s) still running after {grace:?}");
@@ -404,7 +405,10 @@ impl Shared {
     fn end(&self, cell: &TaskCell, waited: bool, id: u64, outcome: Result<(), Error>) {
         cell.record(outcome);
         if waited {
-            lock(&self.waiting).remove(&id);
+            let mut waiting = lock(&self.waiting);
+            if waiting.remove(&id).is_some_and(|w| w.stopper) {
+                self.stoppers.fetch_sub(1, Ordering::SeqCst);
+            }
         }
         self.count_out();
         cell.settle();
@@ -476,8 +480,12 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
                 this.cell.task_waker.register(cx.waker());
                 if !*this.waiting || stopper {
                     let mut waiting = lock(&this.shared.waiting);
-                    let entry = waiting.entry(*this.id).or_insert_with(|| Waiting { cell: this.cell.clone(), stopper });
-                    entry.stopper |= stopper;
+                    let entry =
+                        waiting.entry(*this.id).or_insert_with(|| Waiting { cell: this.cell.clone(), stopper: false });
+                    if stopper && !entry.stopper {
+                        entry.stopper = true;
+                        this.shared.stoppers.fetch_add(1, Ordering::SeqCst);
+                    }
                     *this.waiting = true;
                 }
                 if stopper {
