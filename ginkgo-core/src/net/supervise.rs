@@ -4,8 +4,11 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::Poll;
 
 use futures::FutureExt;
+use pin_project_lite::pin_project;
 
 use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 
@@ -23,19 +26,35 @@ use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 /// assert_eq!(connections.get(), 0);
 /// ```
 #[derive(Debug)]
-pub struct OpenConnection(Vec<Gauge>);
+pub struct OpenConnection(Counted);
+
+/// The gauges a connection is counted in: one (a server's own) needs no list.
+#[derive(Debug)]
+enum Counted {
+    One(Gauge),
+    Many(Vec<Gauge>),
+}
 
 impl OpenConnection {
     /// Adds one to each of `gauges`, until the value is dropped.
     pub fn new(gauges: Vec<Gauge>) -> Self {
         gauges.iter().for_each(Gauge::inc);
-        OpenConnection(gauges)
+        OpenConnection(Counted::Many(gauges))
+    }
+
+    /// Adds one to `gauge`, until the value is dropped.
+    pub fn in_gauge(gauge: Gauge) -> Self {
+        gauge.inc();
+        OpenConnection(Counted::One(gauge))
     }
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.0.iter().for_each(Gauge::dec);
+        match &self.0 {
+            Counted::One(gauge) => gauge.dec(),
+            Counted::Many(gauges) => gauges.iter().for_each(Gauge::dec),
+        }
     }
 }
 
@@ -48,13 +67,37 @@ where
     F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = TaskResult> + Send + 'static,
 {
-    let open = OpenConnection::new(vec![connections.clone()]);
-    let path = ctx.path();
-    let _task = ctx.spawn(move |ctx| async move {
-        let _open = open;
-        run_handler(&path, &what, async move { handler(ctx).await }).await;
-        Ok(())
-    });
+    let open = OpenConnection::in_gauge(connections.clone());
+    // The handler's future is stored once, in the task itself: a server holding many idle
+    // connections pays for each one's state a single time.
+    let _task = ctx.spawn(move |ctx| ConnectionTask { owner: ctx.clone(), what, _open: open, handler: handler(ctx) });
+}
+
+pin_project! {
+    /// One connection's task: its handler, supervised like [`run_handler`] does, with the path
+    /// of its service worked out only when a line is logged.
+    struct ConnectionTask<Fut> {
+        owner: Context,
+        what: String,
+        _open: OpenConnection,
+        #[pin]
+        handler: Fut,
+    }
+}
+
+impl<Fut: Future<Output = TaskResult>> Future for ConnectionTask<Fut> {
+    type Output = TaskResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<TaskResult> {
+        let this = self.project();
+        let outcome = match catch_unwind(AssertUnwindSafe(|| this.handler.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => Ok(result),
+            Err(panic) => Err(panic),
+        };
+        log_outcome(&PathOf(this.owner), this.what, outcome);
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// Runs a connection's handler to its end. An error or a panic is logged with the service's
@@ -75,7 +118,8 @@ pub async fn run_handler<F>(path: &str, what: &str, handler: F)
 where
     F: Future<Output = TaskResult>,
 {
-    log_outcome(path, what, AssertUnwindSafe(handler).catch_unwind().await);
+    let outcome = AssertUnwindSafe(handler).catch_unwind().await;
+    log_outcome(&path, what, outcome);
 }
 
 /// [`run_handler`] for a blocking handler, on the calling thread.
@@ -86,7 +130,7 @@ where
 /// run_blocking_handler("App/Server", "connection from 10.0.0.7:50123", || panic!("boom"));
 /// ```
 pub fn run_blocking_handler(path: &str, what: &str, handler: impl FnOnce() -> TaskResult) {
-    log_outcome(path, what, catch_unwind(AssertUnwindSafe(handler)));
+    log_outcome(&path, what, catch_unwind(AssertUnwindSafe(handler)));
 }
 
 /// The text of a panic payload (what `panic!` was given), to log a panic that was caught.
@@ -99,7 +143,16 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     crate::task::panic_message(payload)
 }
 
-fn log_outcome(path: &str, what: &str, outcome: Result<TaskResult, Box<dyn Any + Send>>) {
+/// A service's path, worked out only if a log line is written.
+struct PathOf<'a>(&'a Context);
+
+impl std::fmt::Display for PathOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.path())
+    }
+}
+
+fn log_outcome(path: &dyn std::fmt::Display, what: &str, outcome: Result<TaskResult, Box<dyn Any + Send>>) {
     match outcome {
         Ok(Ok(())) => log::debug!("{path}: {what}: handler done"),
         Ok(Err(err)) if err.is::<Stopping>() => log::debug!("{path}: {what}: handler ended by the stop"),
