@@ -328,8 +328,7 @@ impl TaskSet {
         self.shared.accepting.store(false, Ordering::SeqCst);
         self.stop_signal().fire();
         let shared = &self.shared;
-        let only_stoppers_left =
-            || shared.live.load(Ordering::SeqCst) <= shared.stoppers.load(Ordering::SeqCst);
+        let only_stoppers_left = || shared.live.load(Ordering::SeqCst) <= shared.stoppers.load(Ordering::SeqCst);
         if !self.wait_for(manager, grace, only_stoppers_left).await {
             let remaining = self.live();
             log::debug!("{path}: cancelling {remaining} task(s) still running after {grace:?}");
