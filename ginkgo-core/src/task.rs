@@ -307,6 +307,9 @@ impl TaskSet {
                 let _current = CurrentGuard::enter((set, id));
                 catch_unwind(AssertUnwindSafe(work))
             };
+            // Blocking work is never waited for as a stopper (it cannot park); forget the mark so
+            // it does not stay on this pool thread.
+            STOPPER.with(|s| s.set(false));
             shared.finish(&task_cell, false, id, result);
         }));
         TaskHandle { cell }
