@@ -99,7 +99,8 @@ struct TaskCell {
     finished: AtomicBool,
     /// The outcome is known and the task no longer counts as alive: what the handle waits for.
     settled: AtomicBool,
-    outcome: OnceLock<Result<(), Error>>,
+    /// Boxed: most tasks end well, and every task's cell stays small.
+    outcome: OnceLock<Result<(), Box<Error>>>,
     joiner: AtomicWaker,
 }
 
@@ -125,7 +126,7 @@ impl TaskCell {
     }
 
     fn record(&self, outcome: Result<(), Error>) {
-        let _ = self.outcome.set(outcome);
+        let _ = self.outcome.set(outcome.map_err(Box::new));
         self.finished.store(true, Ordering::Release);
     }
 
@@ -178,7 +179,7 @@ impl Future for TaskHandle {
             }
         }
         match self.cell.outcome.get() {
-            Some(outcome) => Poll::Ready(outcome.clone()),
+            Some(outcome) => Poll::Ready(outcome.clone().map_err(|err| *err)),
             None => Poll::Ready(Err(Error::new(ErrorKind::TaskCancelled, "", "task ended without an outcome"))),
         }
     }
