@@ -82,6 +82,21 @@ impl StreamServer {
         }
     }
 
+    /// A server whose `handler` already returns boxed futures (as a wrapper around another
+    /// handler often does): they are used as they are, not boxed a second time, which saves an
+    /// allocation per connection.
+    pub fn with_boxed_handler<F>(address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(TcpStream, SocketAddr, Context) -> BoxFuture<'static, TaskResult> + Send + Sync + 'static,
+    {
+        StreamServer {
+            address: address.to_string(),
+            handler: Arc::new(handler),
+            bound: BoundAddress::default(),
+            stop_timeout: Duration::from_secs(1),
+        }
+    }
+
     /// Sets how long handlers get to finish at stop before they are cancelled (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;

@@ -103,7 +103,7 @@ impl StreamServer {
         match backend {
             #[cfg(feature = "tokio")]
             Backend::Tokio => Native::new(
-                ginkgo_tokio::StreamServer::new(address, move |stream, peer, ctx| {
+                ginkgo_tokio::StreamServer::with_boxed_handler(address, move |stream, peer, ctx| {
                     handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
                 }),
                 ginkgo_tokio::StreamServer::local_addr,
