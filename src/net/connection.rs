@@ -19,13 +19,34 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 /// (through `futures::io::BufReader`) and `AsyncWriteExt` work on it. Closing it
 /// (`AsyncWriteExt::close`) shuts the writing half down; dropping it closes the connection.
 pub struct Connection {
-    io: Box<dyn Io>,
+    io: Stream,
     peer: SocketAddr,
+}
+
+/// The stream: tokio's inline (the common case, and a server may hold thousands of idle
+/// connections), any other behind a box.
+enum Stream {
+    #[cfg(feature = "tokio")]
+    Tokio(ginkgo_tokio::FuturesIo<tokio::net::TcpStream>),
+    Other(Box<dyn Io>),
 }
 
 impl Connection {
     pub(crate) fn new(io: impl AsyncRead + AsyncWrite + Send + Unpin + 'static, peer: SocketAddr) -> Self {
-        Connection { io: Box::new(io), peer }
+        Connection { io: Stream::Other(Box::new(io)), peer }
+    }
+
+    #[cfg(feature = "tokio")]
+    pub(crate) fn tokio(stream: tokio::net::TcpStream, peer: SocketAddr) -> Self {
+        Connection { io: Stream::Tokio(ginkgo_tokio::FuturesIo::new(stream)), peer }
+    }
+
+    fn io(self: Pin<&mut Self>) -> Pin<&mut dyn Io> {
+        match &mut self.get_mut().io {
+            #[cfg(feature = "tokio")]
+            Stream::Tokio(stream) => Pin::new(stream),
+            Stream::Other(stream) => Pin::new(&mut **stream),
+        }
     }
 
     /// The address of the other end.
@@ -41,22 +62,22 @@ impl fmt::Debug for Connection {
 }
 
 impl AsyncRead for Connection {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.io).poll_read(cx, buf)
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io().poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Connection {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.io).poll_write(cx, buf)
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io().poll_write(cx, buf)
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.io).poll_flush(cx)
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io().poll_flush(cx)
     }
 
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.io).poll_close(cx)
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io().poll_close(cx)
     }
 }
 

@@ -142,7 +142,7 @@ impl StreamClient {
             Backend::Tokio => Native::new(
                 ginkgo_tokio::StreamClient::with_options(options, move |stream, ctx| {
                     let peer = peer_of(stream.peer_addr());
-                    handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
+                    handler(Connection::tokio(stream, peer), ctx)
                 }),
                 ginkgo_tokio::StreamClient::is_connected,
             ),

@@ -104,7 +104,7 @@ impl StreamServer {
             #[cfg(feature = "tokio")]
             Backend::Tokio => Native::new(
                 ginkgo_tokio::StreamServer::with_boxed_handler(address, move |stream, peer, ctx| {
-                    handler(Connection::new(ginkgo_tokio::FuturesIo::new(stream), peer), ctx)
+                    handler(Connection::tokio(stream, peer), ctx)
                 }),
                 ginkgo_tokio::StreamServer::local_addr,
             ),
