@@ -73,13 +73,7 @@ impl StreamServer {
         F: Fn(TcpStream, SocketAddr, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
-        let handler: Handler = Arc::new(move |stream, peer, ctx| Box::pin(handler(stream, peer, ctx)));
-        StreamServer {
-            address: address.to_string(),
-            handler,
-            bound: BoundAddress::default(),
-            stop_timeout: Duration::from_secs(1),
-        }
+        Self::with_boxed_handler(address, move |stream, peer, ctx| Box::pin(handler(stream, peer, ctx)))
     }
 
     /// A server whose `handler` already returns boxed futures (as a wrapper around another
