@@ -49,3 +49,56 @@ where
         resume_unwind(panic);
     }
 }
+
+/// How long [`within`] and [`until`] wait: far above what a passing test needs, so it only turns
+/// a hang into a failure, never a slow run into a flaky one.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Runs `future` on `backend` and returns its output, or panics naming `what` if it is not done
+/// within [`DEADLINE`]: a deadline for a test's waits, instead of sleeps.
+///
+/// ```
+/// use ginkgo::testing::{each_backend, within};
+///
+/// each_backend(|backend| async move {
+///     let answer = within(backend, "the answer", async { 42 }).await;
+///     assert_eq!(answer, 42);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// When `future` takes longer than [`DEADLINE`].
+pub async fn within<T>(backend: Backend, what: &str, future: impl Future<Output = T>) -> T {
+    use futures::future::{Either, select};
+    match select(std::pin::pin!(future), backend.manager().sleep(DEADLINE)).await {
+        Either::Left((output, _)) => output,
+        Either::Right(_) => panic!("{what}: still not done after {DEADLINE:?} on {backend}"),
+    }
+}
+
+/// Waits until `done()` holds, looking every 2 ms, at most [`DEADLINE`]: for conditions that
+/// have no event to await (a counter, a flag set by another thread).
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use ginkgo::testing::{each_backend, until};
+///
+/// each_backend(|backend| async move {
+///     let flag = AtomicBool::new(true);
+///     until(backend, "the flag", || flag.load(Ordering::SeqCst)).await;
+/// });
+/// ```
+///
+/// # Panics
+///
+/// When `done()` still does not hold after [`DEADLINE`].
+pub async fn until(backend: Backend, what: &str, done: impl Fn() -> bool) {
+    let manager = backend.manager();
+    within(backend, what, async {
+        while !done() {
+            manager.sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+}

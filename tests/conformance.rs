@@ -5,20 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::{Either, select};
-use ginkgo::testing::each_backend;
+use ginkgo::testing::{DEADLINE, each_backend, within};
 use ginkgo::{Backend, BoxError, Context, ErrorKind, Readiness, Service, ServiceHandle, State, async_trait};
-
-/// A bound on every test body: far above what a passing run needs, it only turns a hang into a
-/// failure.
-const DEADLINE: Duration = Duration::from_secs(20);
-
-async fn within<T>(backend: Backend, what: &str, future: impl Future<Output = T>) -> T {
-    match select(std::pin::pin!(future), backend.manager().sleep(DEADLINE)).await {
-        Either::Left((out, _)) => out,
-        Either::Right(_) => panic!("{what}: still not done after {DEADLINE:?} on {backend}"),
-    }
-}
 
 /// The events services record, in order.
 #[derive(Clone, Default)]

@@ -11,33 +11,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::channel::{mpsc, oneshot};
-use futures::future::{Either, select};
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, StreamClient, StreamServer};
-use ginkgo::testing::each_backend;
+use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, Backoff, BoxError, Context, ErrorKind, Readiness, Service, ServiceHandle, State, async_trait};
-
-/// A bound on every wait: far above what a passing run needs, it only turns a hang into a
-/// failure.
-const DEADLINE: Duration = Duration::from_secs(20);
-
-async fn within<T>(backend: Backend, what: &str, future: impl Future<Output = T>) -> T {
-    match select(std::pin::pin!(future), backend.manager().sleep(DEADLINE)).await {
-        Either::Left((out, _)) => out,
-        Either::Right(_) => panic!("{what}: still not done after {DEADLINE:?} on {backend}"),
-    }
-}
-
-/// Waits until `done()` holds, checking it every few milliseconds, at most [`DEADLINE`].
-async fn until(backend: Backend, what: &str, done: impl Fn() -> bool) {
-    let manager = backend.manager();
-    within(backend, what, async {
-        while !done() {
-            manager.sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await;
-}
 
 /// Every log line of this test binary, to check what the services say (tests tell their lines
 /// apart by the service paths, which they make unique with a named root).

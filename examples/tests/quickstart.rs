@@ -4,34 +4,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use futures::future::{Either, select};
-use ginkgo::testing::each_backend;
+use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, ErrorKind, State};
 use ginkgo_examples::quickstart::{AppServer, HelloWorld, HelloWorldClient, HelloWorldServer, HelloWorldWebServer};
-
-/// A bound on every wait: far above what a passing run needs, it only turns a hang into a
-/// failure.
-const DEADLINE: Duration = Duration::from_secs(20);
-
-async fn within<T>(backend: Backend, what: &str, future: impl Future<Output = T>) -> T {
-    match select(std::pin::pin!(future), backend.manager().sleep(DEADLINE)).await {
-        Either::Left((out, _)) => out,
-        Either::Right(_) => panic!("{what}: still not done after {DEADLINE:?} on {backend}"),
-    }
-}
-
-/// Waits until `done()` holds, checking it every few milliseconds, at most [`DEADLINE`].
-async fn until(backend: Backend, what: &str, done: impl Fn() -> bool) {
-    let manager = backend.manager();
-    within(backend, what, async {
-        while !done() {
-            manager.sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await;
-}
 
 /// What a client printed.
 #[derive(Clone, Default)]
