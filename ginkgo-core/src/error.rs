@@ -46,8 +46,13 @@ pub enum ErrorKind {
 /// The message names the service by its path in the tree (`HelloWorld/HelloWorldServer: …`);
 /// the cause, when there is one, is kept as [`source()`](StdError::source). Cloning is cheap and
 /// keeps the cause itself (it is shared), so the same failure can be handed to several waiters.
+///
+/// It is one pointer wide, so a `Result<(), Error>` is as cheap to return as a `bool`.
 #[derive(Clone)]
-pub struct Error {
+pub struct Error(Arc<Details>);
+
+#[derive(Clone)]
+struct Details {
     kind: ErrorKind,
     path: String,
     detail: String,
@@ -56,27 +61,27 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, path: impl Into<String>, detail: impl Into<String>) -> Self {
-        Error { kind, path: path.into(), detail: detail.into(), source: None }
+        Error(Arc::new(Details { kind, path: path.into(), detail: detail.into(), source: None }))
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(Arc::from(source.into()));
+        Arc::make_mut(&mut self.0).source = Some(Arc::from(source.into()));
         self
     }
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The path of the service the error is about, e.g. `HelloWorld/HelloWorldServer`.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.0.path
     }
 
     /// True for a start that did not become ready within `start_timeout`, or a wait that ran out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, ErrorKind::StartTimeout | ErrorKind::Timeout)
+        matches!(self.0.kind, ErrorKind::StartTimeout | ErrorKind::Timeout)
     }
 
     /// The whole chain, `outer: inner: innermost`, on one line.
@@ -91,19 +96,20 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() { f.write_str(&self.detail) } else { write!(f, "{}: {}", self.path, self.detail) }
+        let Details { path, detail, .. } = &*self.0;
+        if path.is_empty() { f.write_str(detail) } else { write!(f, "{path}: {detail}") }
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Error({:?}, {})", self.kind, self.chain())
+        write!(f, "Error({:?}, {})", self.0.kind, self.chain())
     }
 }
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+        self.0.source.as_deref().map(|e| e as &(dyn StdError + 'static))
     }
 }
 
@@ -151,5 +157,10 @@ mod tests {
         assert_eq!(err.source().unwrap().to_string(), "address in use");
         assert_eq!(err.kind(), ErrorKind::StartFailed);
         assert!(!err.is_timeout());
+    }
+
+    #[test]
+    fn an_error_is_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<Result<(), Error>>(), std::mem::size_of::<usize>());
     }
 }

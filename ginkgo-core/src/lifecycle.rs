@@ -10,7 +10,7 @@ use futures::future::{BoxFuture, Either, select};
 
 use crate::error::{Error, ErrorKind};
 use crate::state::lock;
-use crate::task::{current_task, mark_current_task_as_stopper, panic_message};
+use crate::task::{current_task_set, mark_current_task_as_stopper, panic_message};
 use crate::{AsyncManager, Context, Readiness, State};
 
 /// How a start should treat a service that is not ready when `do_start` returns.
@@ -229,7 +229,7 @@ impl Context {
     /// If this is called from a task of this service or of a descendant, that task is not waited
     /// for (it waits for us): it is cancelled with the rest.
     fn mark_current_task_as_stopper(&self) {
-        let Some((set, _)) = current_task() else { return };
+        let Some(set) = current_task_set() else { return };
         fn owns(ctx: &Context, set: usize) -> bool {
             ctx.node.tasks.id() == set || ctx.children().iter().any(|c| owns(c, set))
         }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::task::Poll;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use event_listener::{Event, listener};
@@ -27,36 +27,38 @@ pub type TaskResult = Result<(), BoxError>;
 const CANCEL_GRACE: Duration = Duration::from_millis(100);
 
 thread_local! {
-    /// The task being polled on this thread: (its task set, its id).
-    static CURRENT: Cell<Option<(usize, u64)>> = const { Cell::new(None) };
-    /// Set during a poll when that task asked its own service (or an ancestor) to stop.
-    static STOPPER: Cell<bool> = const { Cell::new(false) };
+    /// What this thread is polling: 0 when no task; otherwise the task's set (its [`TaskSet::id`],
+    /// an address, so its lowest bit is free) with [`STOPPER`] set if that task asked, during
+    /// this poll, for a stop that will end it. One word, read and written whole.
+    static CURRENT: Cell<usize> = const { Cell::new(0) };
 }
 
-/// The task set and id of the task running on this thread, if any.
-pub(crate) fn current_task() -> Option<(usize, u64)> {
-    CURRENT.with(Cell::get)
+/// The bit of [`CURRENT`] that marks a stopper.
+const STOPPER: usize = 1;
+
+/// The task set of the task running on this thread, if any.
+pub(crate) fn current_task_set() -> Option<usize> {
+    CURRENT.with(|c| Some(c.get() & !STOPPER).filter(|&set| set != 0))
 }
 
 /// Notes that the task being polled asked for a stop that will end it: the stop does not wait
 /// for it (it waits for the stop), it only cancels it.
 pub(crate) fn mark_current_task_as_stopper() {
-    STOPPER.with(|s| s.set(true));
+    CURRENT.with(|c| c.set(c.get() | STOPPER));
 }
 
-/// Sets [`CURRENT`] for the duration of one poll or one blocking call.
-struct CurrentGuard(Option<(usize, u64)>);
-
-impl CurrentGuard {
-    fn enter(task: (usize, u64)) -> Self {
-        CurrentGuard(CURRENT.with(|c| c.replace(Some(task))))
-    }
+/// Makes a task of `set` the current one for one poll or one blocking call; returns what was
+/// current before, for [`leave`]. The call between the two must not unwind (it runs in
+/// `catch_unwind`).
+#[inline]
+fn enter(set: usize) -> usize {
+    CURRENT.with(|c| c.replace(set))
 }
 
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
-    }
+/// Gives back what was current before [`enter`]; true if the task marked itself a stopper.
+#[inline]
+fn leave(before: usize) -> bool {
+    CURRENT.with(|c| c.replace(before) & STOPPER != 0)
 }
 
 /// Fired once when a run of the service begins to stop.
@@ -90,17 +92,25 @@ impl StopSignal {
     }
 }
 
+/// [`TaskCell::progress`]: the outcome is known.
+const FINISHED: u8 = 1;
+/// [`TaskCell::progress`]: the outcome is a failure, kept in [`TaskCell::failure`].
+const FAILED: u8 = 2;
+/// [`TaskCell::progress`]: the task no longer counts as alive; what the handle waits for.
+const SETTLED: u8 = 4;
+
 /// Shared between a running task and its [`TaskHandle`].
+///
+/// Only the task writes `progress` (plain stores, no read-modify-write), and a task that ends
+/// well never takes the `failure` lock: the cell costs the spawn path as little as it can.
 struct TaskCell {
     cancelled: AtomicBool,
     /// The task's waker while it waits, so a cancellation can wake it.
     task_waker: AtomicWaker,
-    /// The outcome is known.
-    finished: AtomicBool,
-    /// The outcome is known and the task no longer counts as alive: what the handle waits for.
-    settled: AtomicBool,
-    /// Boxed: most tasks end well, and every task's cell stays small.
-    outcome: OnceLock<Result<(), Box<Error>>>,
+    /// [`FINISHED`], [`FAILED`] and [`SETTLED`], in that order.
+    progress: AtomicU8,
+    /// Why the task failed or that it was cancelled; written before `progress` says so.
+    failure: Mutex<Option<Error>>,
     joiner: AtomicWaker,
 }
 
@@ -109,9 +119,8 @@ impl TaskCell {
         Arc::new(TaskCell {
             cancelled: AtomicBool::new(false),
             task_waker: AtomicWaker::new(),
-            finished: AtomicBool::new(false),
-            settled: AtomicBool::new(false),
-            outcome: OnceLock::new(),
+            progress: AtomicU8::new(0),
+            failure: Mutex::new(None),
             joiner: AtomicWaker::new(),
         })
     }
@@ -125,14 +134,36 @@ impl TaskCell {
         self.cancelled.load(Ordering::Acquire)
     }
 
-    fn record(&self, outcome: Result<(), Error>) {
-        let _ = self.outcome.set(outcome.map_err(Box::new));
-        self.finished.store(true, Ordering::Release);
+    fn progress(&self) -> u8 {
+        self.progress.load(Ordering::Acquire)
     }
 
+    /// Records the outcome: the task is finished (still counted alive).
+    fn record(&self, outcome: Result<(), Error>) {
+        match outcome {
+            Ok(()) => self.progress.store(FINISHED, Ordering::Release),
+            Err(err) => {
+                *lock(&self.failure) = Some(err);
+                self.progress.store(FINISHED | FAILED, Ordering::Release);
+            }
+        }
+    }
+
+    /// The task is no longer counted alive: its handle resolves.
     fn settle(&self) {
-        self.settled.store(true, Ordering::Release);
+        self.progress.store(self.progress() | SETTLED, Ordering::Release);
         self.joiner.wake();
+    }
+
+    /// The outcome, once [`SETTLED`].
+    fn outcome(&self, progress: u8) -> Result<(), Error> {
+        if progress & FAILED == 0 {
+            return Ok(());
+        }
+        Err(match &*lock(&self.failure) {
+            Some(err) => err.clone(),
+            None => Error::new(ErrorKind::TaskCancelled, "", "task ended without an outcome"),
+        })
     }
 }
 
@@ -156,7 +187,7 @@ impl TaskHandle {
 
     /// True once the task has ended, whichever way.
     pub fn is_finished(&self) -> bool {
-        self.cell.finished.load(Ordering::Acquire)
+        self.cell.progress() & FINISHED != 0
     }
 
     fn ended(outcome: Result<(), Error>) -> Self {
@@ -172,16 +203,15 @@ impl Future for TaskHandle {
     type Output = Result<(), Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        if !self.cell.settled.load(Ordering::Acquire) {
+        let mut progress = self.cell.progress();
+        if progress & SETTLED == 0 {
             self.cell.joiner.register(cx.waker());
-            if !self.cell.settled.load(Ordering::Acquire) {
+            progress = self.cell.progress();
+            if progress & SETTLED == 0 {
                 return Poll::Pending;
             }
         }
-        match self.cell.outcome.get() {
-            Some(outcome) => Poll::Ready(outcome.clone().map_err(|err| *err)),
-            None => Poll::Ready(Err(Error::new(ErrorKind::TaskCancelled, "", "task ended without an outcome"))),
-        }
+        Poll::Ready(self.cell.outcome(progress))
     }
 }
 
@@ -231,7 +261,7 @@ impl TaskSet {
         }
     }
 
-    /// An identity for [`current_task`] comparisons.
+    /// An identity for [`current_task_set`] comparisons: an address, aligned to more than 1.
     pub(crate) fn id(&self) -> usize {
         Arc::as_ptr(&self.shared) as usize
     }
@@ -277,16 +307,7 @@ impl TaskSet {
             return handle;
         }
         let cell = TaskCell::new();
-        let id = task_id(&cell);
-        let task = Supervised {
-            id,
-            set: self.id(),
-            cell: cell.clone(),
-            shared: self.shared.clone(),
-            waiting: false,
-            future: Some(future),
-        };
-        manager.spawn(Box::pin(task));
+        manager.spawn(Box::pin(Supervised::new(cell.clone(), self, future)));
         TaskHandle { cell }
     }
 
@@ -304,13 +325,11 @@ impl TaskSet {
         let set = self.id();
         let task_cell = cell.clone();
         manager.spawn_blocking(Box::new(move || {
-            let result = {
-                let _current = CurrentGuard::enter((set, id));
-                catch_unwind(AssertUnwindSafe(work))
-            };
-            // Blocking work is never waited for as a stopper (it cannot park); forget the mark so
-            // it does not stay on this pool thread.
-            STOPPER.with(|s| s.set(false));
+            // Blocking work is never waited for as a stopper (it cannot park): whether it marked
+            // itself one does not matter.
+            let before = enter(set);
+            let result = catch_unwind(AssertUnwindSafe(work));
+            leave(before);
             shared.finish(&task_cell, false, id, result);
         }));
         TaskHandle { cell }
@@ -443,6 +462,8 @@ pin_project! {
         shared: Arc<Shared>,
         // It has waited at least once, so it is in the set's `waiting` map.
         waiting: bool,
+        // The waker last registered in the cell: registering the same one again is skipped.
+        registered: Option<Waker>,
         #[pin]
         future: Option<F>,
     }
@@ -454,6 +475,20 @@ pin_project! {
             if this.future.is_some() {
                 this.shared.cancelled(this.cell, *this.waiting, *this.id);
             }
+        }
+    }
+}
+
+impl<F> Supervised<F> {
+    fn new(cell: Arc<TaskCell>, set: &TaskSet, future: F) -> Self {
+        Supervised {
+            id: task_id(&cell),
+            set: set.id(),
+            cell,
+            shared: set.shared.clone(),
+            waiting: false,
+            registered: None,
+            future: Some(future),
         }
     }
 }
@@ -471,16 +506,17 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
             this.shared.cancelled(this.cell, *this.waiting, *this.id);
             return Poll::Ready(());
         }
-        let polled = {
-            let _current = CurrentGuard::enter((*this.set, *this.id));
-            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
-        };
-        let stopper = STOPPER.with(|s| s.replace(false));
+        let before = enter(*this.set);
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        let stopper = leave(before);
         let result = match polled {
             Ok(Poll::Pending) => {
                 // It waits: make it reachable for a cancellation, then make sure none came
                 // while it was not yet reachable.
-                this.cell.task_waker.register(cx.waker());
+                if !this.registered.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+                    this.cell.task_waker.register(cx.waker());
+                    *this.registered = Some(cx.waker().clone());
+                }
                 if !*this.waiting || stopper {
                     let mut waiting = lock(&this.shared.waiting);
                     let entry =
