@@ -6,6 +6,8 @@
 //!
 //! [`TaskHandle`]: ginkgo::TaskHandle
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use ginkgo::{Backend, Context};
@@ -13,7 +15,7 @@ use ginkgo::{Backend, Context};
 use crate::Mode;
 use crate::cases::spawner::{Spawner, spawn_and_await};
 use crate::measure::{Rounds, alternate};
-use crate::report::{Row, count};
+use crate::report::{Row, Target, count};
 
 /// The ratio Ginkgo must stay within.
 pub const TARGET: f64 = 1.10;
@@ -26,7 +28,11 @@ pub fn run(mode: Mode) -> Vec<Row> {
     smol::block_on(service.start()).expect("the spawning service starts");
     let [paired] = alternate(rounds, || [ginkgo(&service, tasks)], || [baseline(tasks)]);
     smol::block_on(service.stop()).expect("the spawning service stops");
-    vec![Row::new(format!("spawn + await, smol (per task; {} a round)", count(tasks)), &paired, tasks, TARGET)]
+    let [floor] = alternate(rounds, || [boxed(tasks)], || [baseline(tasks)]);
+    vec![
+        Row::new(format!("spawn + await, smol (per task; {} a round)", count(tasks)), &paired, tasks, TARGET),
+        Row::new("floor: a boxed future on smol::spawn (per task)", &floor, tasks, TARGET).with_target(Target::Report),
+    ]
 }
 
 /// Ginkgo: a task of `service` (on the smol backend) spawns and awaits `tasks` trivial tasks
@@ -50,6 +56,21 @@ pub fn baseline(tasks: u64) -> Duration {
     began.elapsed()
 }
 
+/// Not Ginkgo: the baseline's loop with each future boxed as a `dyn Future`, the least that
+/// spawning through a backend chosen at run time (`dyn AsyncManager`) can cost. It shows how much
+/// of Ginkgo's ratio is left to its own bookkeeping. Returns how long it took.
+pub fn boxed(tasks: u64) -> Duration {
+    let began = Instant::now();
+    let driver = smol::spawn(async move {
+        for _ in 0..tasks {
+            let future: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async {});
+            smol::spawn(future).await;
+        }
+    });
+    smol::block_on(driver);
+    began.elapsed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +81,7 @@ mod tests {
         smol::block_on(service.start()).unwrap();
         ginkgo(&service, 100);
         baseline(100);
+        boxed(100);
         assert_eq!(service.live_tasks(), 0);
         smol::block_on(service.stop()).unwrap();
     }
