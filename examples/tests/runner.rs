@@ -432,6 +432,8 @@ fn a_failing_tree_exits_1_and_a_daemon_start_failure_reaches_the_parent() {
     let done = finish(command);
     assert_eq!(done.code(), 1);
     assert!(done.stderr.ends_with("ginkgo: error: FailLater: task failed: lost the connection\n"), "{}", done.stderr);
+    // Logged once where it happened, then the command's last line; the runner does not log it again.
+    assert_eq!(done.stderr.matches("lost the connection").count(), 2, "{}", done.stderr);
 
     let mut command = home.command(fixture());
     command.args(["-d", "fixture.FailStart"]);

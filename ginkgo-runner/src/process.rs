@@ -80,7 +80,9 @@ fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<
     if let (Err(failure), Some(pipe)) = (&outcome, pipe.as_mut()) {
         pipe.failed(failure.message());
     }
-    if let Err(failure) = &outcome {
+    // A log file keeps why the process ended; on standard error the command's last line says it
+    // (see `exit_with`), once.
+    if let (Err(failure), Some(_)) = (&outcome, &plan.logfile) {
         log::error!(target: "runner", "{failure}");
     }
     logging::flush();
