@@ -379,6 +379,37 @@ fn a_client_and_a_server_talk_through_the_tree() {
 }
 
 #[test]
+fn a_client_without_an_address_yet_says_so_and_connects_once_it_has_one() {
+    each_backend(|backend| async move {
+        logged("");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let known = Arc::new(Mutex::new(None::<String>));
+        let (client, mut lines) = line_client({
+            let known = known.clone();
+            move || known.lock().unwrap().clone()
+        });
+        let root = format!("Addressless{backend}").leak();
+        let app = backend.service(ServiceHandle::build(|app| {
+            app.add_service(client.ready_when_connected(false));
+            Named(root)
+        }));
+        within(backend, "start", app.start()).await.unwrap();
+        let path = format!("{root}/StreamClient");
+        until(backend, "the missing address logged", || {
+            logged(&path).iter().any(|line| line.contains("no address to connect to yet"))
+        })
+        .await;
+        *known.lock().unwrap() = Some(listener.local_addr().unwrap().to_string());
+        let mut server_side = within(backend, "accept", accept(&listener)).await.unwrap();
+        server_side.write_all(b"found\n").unwrap();
+        assert_eq!(within(backend, "line", lines.next()).await.unwrap(), "found");
+        within(backend, "stop", app.stop()).await.unwrap();
+        let lines = logged(&path);
+        assert!(!lines.iter().any(|line| line.contains("cannot connect to")), "{lines:#?}");
+    });
+}
+
+#[test]
 fn a_client_that_never_connects_fails_its_start_after_start_timeout() {
     each_backend(|backend| async move {
         let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

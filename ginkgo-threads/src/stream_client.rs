@@ -148,12 +148,11 @@ impl Service for StreamClient {
             let gauges = vec![ctx.gauge("connections"), connected];
             let mut reconnect = Reconnect::new(path.clone(), options.backoff().clone());
             loop {
-                let address = options.address();
-                let attempt = match &address {
-                    Some(address) => connect(address, options.connect_timeout()),
-                    None => Err(io::Error::new(io::ErrorKind::NotFound, "no address to connect to yet")),
+                let Some(address) = options.address() else {
+                    crate::block_on(ctx.sleep(reconnect.no_address()))?;
+                    continue;
                 };
-                let address = address.unwrap_or_default();
+                let attempt = connect(&address, options.connect_timeout());
                 let delay =
                     match attempt.and_then(|stream| Ok((connections.register(&stream, gauges.clone())?, stream))) {
                         Ok((registered, stream)) => {
