@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use event_listener::{Event, listener};
@@ -462,8 +462,6 @@ pin_project! {
         shared: Arc<Shared>,
         // It has waited at least once, so it is in the set's `waiting` map.
         waiting: bool,
-        // The waker last registered in the cell: registering the same one again is skipped.
-        registered: Option<Waker>,
         #[pin]
         future: Option<F>,
     }
@@ -487,7 +485,6 @@ impl<F> Supervised<F> {
             cell,
             shared: set.shared.clone(),
             waiting: false,
-            registered: None,
             future: Some(future),
         }
     }
@@ -513,10 +510,7 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
             Ok(Poll::Pending) => {
                 // It waits: make it reachable for a cancellation, then make sure none came
                 // while it was not yet reachable.
-                if !this.registered.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
-                    this.cell.task_waker.register(cx.waker());
-                    *this.registered = Some(cx.waker().clone());
-                }
+                this.cell.task_waker.register(cx.waker());
                 if !*this.waiting || stopper {
                     let mut waiting = lock(&this.shared.waiting);
                     let entry =
