@@ -4,7 +4,7 @@
 mod support;
 
 use std::os::unix::net::UnixDatagram;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::*;
 
@@ -374,6 +374,41 @@ fn systemd_hears_ready_reloading_and_stopping() {
     run.signal(SIGTERM);
     receive("STOPPING=1");
     assert_eq!(run.exit_code(), 0);
+}
+
+#[test]
+fn the_watchdog_pings_come_from_the_runtime_and_stop_while_it_is_wedged() {
+    let home = Home::new();
+    let socket_path = home.file("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut command = home.command(fixture());
+    // smol's executor has one thread here, so one task that blocks it wedges the runtime.
+    command.env("NOTIFY_SOCKET", &socket_path).env("WATCHDOG_USEC", "100000").env("SMOL_THREADS", "1");
+    command.args(["--set", "async=smol", "fixture.Wedge"]);
+    let mut run = Running::start(command);
+    let receive = || -> (Instant, String) {
+        let mut buffer = [0u8; 4096];
+        let n = socket.recv(&mut buffer).expect("a notification before the deadline");
+        (Instant::now(), String::from_utf8_lossy(&buffer[..n]).to_string())
+    };
+    let is_ping = |message: &str| message.lines().any(|l| l == "WATCHDOG=1");
+    while !is_ping(&receive().1) {}
+    run.signal(SIGHUP);
+    let reloaded = Instant::now();
+    // The reload wedges the executor for 1.5 s: collect the pings until they flow again.
+    let mut pings = vec![reloaded];
+    while pings.last().unwrap().duration_since(reloaded) < Duration::from_millis(1500) {
+        let (at, message) = receive();
+        if is_ping(&message) {
+            pings.push(at);
+        }
+    }
+    let longest = pings.windows(2).map(|pair| pair[1] - pair[0]).max().unwrap();
+    // Every 50 ms while the runtime runs; a thread beside it would have gone on pinging.
+    assert!(longest >= Duration::from_millis(1000), "longest gap between pings: {longest:?}");
+    run.signal(SIGTERM);
+    assert_eq!(run.exit_code(), 0, "{}", run.stderr.all().join("\n"));
 }
 
 #[test]

@@ -28,20 +28,17 @@ pub(crate) fn status(text: &str) {
     send(&[NotifyState::Status(text)]);
 }
 
-/// When the manager asks for a watchdog (`WATCHDOG_USEC`), pings it at half the interval from a
-/// thread of its own for as long as the process lives.
-pub(crate) fn start_watchdog() {
-    let Some(interval) = sd_notify::watchdog_enabled() else { return };
-    let period = (interval / 2).max(Duration::from_millis(1));
-    let started = std::thread::Builder::new().name("ginkgo-watchdog".into()).spawn(move || {
-        loop {
-            send(&[NotifyState::Watchdog]);
-            std::thread::sleep(period);
-        }
-    });
-    if let Err(err) = started {
-        log::error!(target: "runner", "cannot start the watchdog thread: {err}");
-    }
+/// How often to ping the service manager's watchdog, if it asked for one (`WATCHDOG_USEC`): half
+/// its interval. `None` when there is no watchdog, or nobody to ping (`NOTIFY_SOCKET`).
+pub(crate) fn watchdog_period() -> Option<Duration> {
+    std::env::var_os("NOTIFY_SOCKET")?;
+    let interval = sd_notify::watchdog_enabled()?;
+    Some((interval / 2).max(Duration::from_millis(1)))
+}
+
+/// The process is alive and well: one watchdog ping.
+pub(crate) fn watchdog() {
+    send(&[NotifyState::Watchdog]);
 }
 
 fn send(states: &[NotifyState<'_>]) {

@@ -154,7 +154,9 @@ async fn serve(
         }
     }
     notify::ready("ready");
-    notify::start_watchdog();
+    if let Some(period) = notify::watchdog_period() {
+        sleeper.spawn(Box::pin(ping_watchdog(root.clone(), sleeper.clone(), period)));
+    }
     if let Some(pipe) = pipe.as_mut() {
         pipe.ready();
     }
@@ -195,6 +197,22 @@ async fn serve(
         }
     }
     finish(&root)
+}
+
+/// Pings the service manager's watchdog every `period` while `root` is ready, until it is down.
+///
+/// The pings come from a task on the service's own runtime, not from a thread beside it: when the
+/// runtime stops running tasks (a task blocking every executor thread, say), the pings stop too,
+/// and the service manager, which is what a watchdog is for, notices and acts.
+async fn ping_watchdog(root: Context, runtime: std::sync::Arc<dyn ginkgo::AsyncManager>, period: std::time::Duration) {
+    loop {
+        runtime.sleep(period).await;
+        match root.state() {
+            State::Ready => notify::watchdog(),
+            state if state.is_down() => return,
+            _ => {}
+        }
+    }
 }
 
 /// SIGHUP: the configuration (kept if broken), logging (files reopened), then the tree.
