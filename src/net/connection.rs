@@ -28,10 +28,12 @@ pub struct Connection {
 enum Stream {
     #[cfg(feature = "tokio")]
     Tokio(ginkgo_tokio::FuturesIo<tokio::net::TcpStream>),
+    #[cfg(any(feature = "smol", feature = "async-std", feature = "threads"))]
     Other(Box<dyn Io>),
 }
 
 impl Connection {
+    #[cfg(any(feature = "smol", feature = "async-std", feature = "threads"))]
     pub(crate) fn new(io: impl AsyncRead + AsyncWrite + Send + Unpin + 'static, peer: SocketAddr) -> Self {
         Connection { io: Stream::Other(Box::new(io)), peer }
     }
@@ -45,6 +47,7 @@ impl Connection {
         match &mut self.get_mut().io {
             #[cfg(feature = "tokio")]
             Stream::Tokio(stream) => Pin::new(stream),
+            #[cfg(any(feature = "smol", feature = "async-std", feature = "threads"))]
             Stream::Other(stream) => Pin::new(&mut **stream),
         }
     }
