@@ -44,7 +44,11 @@ pub(crate) fn current_task_set() -> Option<usize> {
 /// Notes that the task being polled asked for a stop that will end it: the stop does not wait
 /// for it (it waits for the stop), it only cancels it.
 pub(crate) fn mark_current_task_as_stopper() {
-    CURRENT.with(|c| c.set(c.get() | STOPPER));
+    CURRENT.with(|c| {
+        if c.get() != 0 {
+            c.set(c.get() | STOPPER);
+        }
+    });
 }
 
 /// Makes a task of `set` the current one for one poll or one blocking call; returns what was
