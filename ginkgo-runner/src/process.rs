@@ -3,11 +3,13 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{Either, select};
-use ginkgo::{Context, State};
+use ginkgo::{AsyncManager, Context, State};
 
 use crate::args::{GINKGO_HELP, GINKGO_USAGE, GinkgoArgs};
 use crate::daemon::{Forked, StatusPipe};
@@ -204,7 +206,7 @@ async fn serve(
 /// The pings come from a task on the service's own runtime, not from a thread beside it: when the
 /// runtime stops running tasks (a task blocking every executor thread, say), the pings stop too,
 /// and the service manager, which is what a watchdog is for, notices and acts.
-async fn ping_watchdog(root: Context, runtime: std::sync::Arc<dyn ginkgo::AsyncManager>, period: std::time::Duration) {
+async fn ping_watchdog(root: Context, runtime: Arc<dyn AsyncManager>, period: Duration) {
     loop {
         runtime.sleep(period).await;
         match root.state() {
