@@ -94,11 +94,7 @@ pub(crate) fn redirect_stdio(log: Option<&Path>) -> Result<(), Failure> {
     let null = File::options().read(true).write(true).open("/dev/null");
     let null = null.map_err(|err| Failure::failed(format!("cannot open /dev/null: {err}")))?;
     let out = match log {
-        Some(path) => File::options()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|err| Failure::failed(format!("cannot open log file {}: {err}", path.display())))?,
+        Some(path) => crate::files::open_log(path)?,
         None => null.try_clone().map_err(|err| Failure::failed(format!("cannot open /dev/null: {err}")))?,
     };
     let redirected =

@@ -34,6 +34,7 @@ mod args;
 mod ctl;
 mod daemon;
 mod error;
+mod files;
 mod logging;
 mod logtail;
 mod notify;

@@ -85,9 +85,7 @@ fn build(plan: &LogPlan, logfile: Option<&std::path::Path>) -> Result<(LevelFilt
         dispatch = match output.as_str() {
             "stderr" => dispatch.chain(std::io::stderr()),
             "stdout" => dispatch.chain(std::io::stdout()),
-            path => dispatch.chain(
-                fern::log_file(path).map_err(|err| Failure::failed(format!("cannot open log file {path}: {err}")))?,
-            ),
+            path => dispatch.chain(crate::files::open_log(std::path::Path::new(path))?),
         };
     }
     let (_, log) = dispatch.into_log();
