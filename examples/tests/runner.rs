@@ -173,9 +173,12 @@ fn ginkgoctl_manages_a_daemon_from_start_to_stop() {
     let status = ctl(&home, &[conf, "status"]);
     assert_eq!((status.code(), status.stdout.as_str()), (0, format!("Process is running as {pid}.\n").as_str()));
 
+    // As LSB init scripts do, starting a running service succeeds.
     let again = ctl(&home, &[conf, "start"]);
-    assert_eq!(again.code(), 1);
-    assert_eq!(again.stderr, format!("ginkgoctl: error: already running as PID {pid}\n"));
+    assert_eq!(
+        (again.code(), again.stdout.as_str()),
+        (0, format!("Process is already running as PID {pid}.\n").as_str())
+    );
 
     let reload = ctl(&home, &[conf, "reload"]);
     assert_eq!((reload.code(), reload.stdout.as_str()), (0, format!("Reloading process {pid}...\n").as_str()));
@@ -248,7 +251,7 @@ fn a_stale_pidfile_is_reported_then_replaced() {
     assert_eq!(
         status.stdout,
         format!(
-            "Process is NOT running, but its pidfile {} names PID {dead}.\n",
+            "Process is NOT running; its pidfile {} is stale (PID {dead} does not hold its lock).\n",
             home.file(".service.HelloWorld.pid").display()
         )
     );
@@ -261,9 +264,10 @@ fn a_stale_pidfile_is_reported_then_replaced() {
 #[test]
 fn ginkgoctl_p_takes_a_pid_or_a_pidfile_and_rejects_anything_else() {
     let home = Home::new();
-    let sleeper = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-    let pid = sleeper.id().to_string();
-    let pidfile = home.write("other.pid", &format!("{pid}\n"));
+    let conf = service_conf(&home, "pidfile = \"other.pid\"\n");
+    assert_eq!(ctl(&home, &[conf.to_str().unwrap(), "start"]).code(), 0);
+    let pidfile = home.file("other.pid");
+    let pid = home.pid("other.pid").unwrap().to_string();
     let status = ctl(&home, &["-p", &pid, "status"]);
     assert_eq!((status.code(), status.stdout.as_str()), (0, format!("Process is running as {pid}.\n").as_str()));
     let status = ctl(&home, &["-p", pidfile.to_str().unwrap(), "status"]);
@@ -273,8 +277,6 @@ fn ginkgoctl_p_takes_a_pid_or_a_pidfile_and_rejects_anything_else() {
         (stopped.code(), stopped.stdout.as_str()),
         (0, format!("Stopping process {pid}...\nProcess stopped.\n").as_str())
     );
-    let mut sleeper = sleeper;
-    let _ = sleeper.wait();
 
     let missing = home.file("missing.pid");
     let cases: [(Vec<&str>, i32, String); 4] = [

@@ -112,7 +112,8 @@ options:
   --timeout SECONDS      stop, restart: how long to wait for the process to exit
   --set KEY=VALUE        set a setting, as for ginkgo
 
-exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 not running (status)";
+exit codes, as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,
+4 not allowed, 7 reload: not running; status: 0 running, 1 stale pidfile, 3 not running, 4 unknown";
 
 fn ctl_command() -> Command {
     Command::new("ginkgoctl")

@@ -1,22 +1,20 @@
-//! `ginkgoctl`: control a daemon through its pidfile.
+//! `ginkgoctl`: control a daemon through its pidfile, acting only on a process the pidfile's
+//! lock proves to be the daemon (see pidfile.rs), with LSB's exit codes (see lib.rs).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use rustix::process::Signal;
 
 use crate::args::{Action, CTL_HELP, CTL_USAGE, CtlArgs};
+use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
-use crate::{Failure, Registry, logtail, pidfile, process};
+use crate::{Failure, Registry, files, logtail, pidfile, process};
 
 /// How much longer than the service's own `stop_timeout` `stop` waits for the process to exit.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
-
-/// How often `stop` looks whether the process has exited.
-const EXIT_POLL: Duration = Duration::from_millis(20);
 
 pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
     let args = CtlArgs::parse(argv)?;
@@ -67,11 +65,12 @@ fn action_name(action: Action) -> &'static str {
     }
 }
 
-/// Where the pid came from, which decides what a dead one means.
-enum PidSource {
-    Pidfile(PathBuf),
-    Given,
-}
+/// `status`, as LSB init scripts say: the pidfile is there, but no process holds its lock.
+const STATUS_STALE: u8 = 1;
+/// `status`, as LSB init scripts say: not running.
+const STATUS_NOT_RUNNING: u8 = 3;
+/// `reload`, as LSB init scripts say for an action that needs the service: it is not running.
+const NOT_RUNNING: u8 = 7;
 
 struct Ctl<'a> {
     registry: &'a Registry,
@@ -85,26 +84,34 @@ impl Ctl<'_> {
         Plan::resolve(self.registry, target, &self.args.sets, true)
     }
 
-    /// The pid to act on, and where it came from; `None` when there is no pidfile.
-    fn pid(&self) -> Result<Option<(u32, PidSource)>, Failure> {
+    /// The daemon as its pidfile, `-p PIDFILE` or `-p PID` proves it (see pidfile.rs).
+    fn pid(&self) -> Result<Lookup, Failure> {
         if let Some(given) = &self.args.pid {
             if let Ok(pid) = given.parse::<u32>() {
-                return Ok(Some((pid, PidSource::Given)));
+                return pidfile::look_up_pid(pid);
             }
-            let path = Path::new(given);
-            if !path.is_file() {
-                return Err(Failure::usage(format!("-p {given}: neither a pid nor a readable pidfile")));
-            }
-            return match pidfile::read(path)? {
-                Some(pid) => Ok(Some((pid, PidSource::Pidfile(path.to_path_buf())))),
-                None => Err(Failure::usage(format!("-p {given}: the pidfile holds no pid"))),
+            return match pidfile::look_up(Path::new(given))? {
+                Lookup::Absent => Err(Failure::usage(format!("-p {given}: neither a pid nor a readable pidfile"))),
+                found => Ok(found),
             };
         }
         if self.args.target.is_none() {
             return Err(Failure::usage("give a TARGET or -p PID|PIDFILE"));
         }
-        let path = self.plan()?.pidfile;
-        Ok(pidfile::read(&path)?.map(|pid| (pid, PidSource::Pidfile(path))))
+        pidfile::look_up(&self.plan()?.pidfile)
+    }
+
+    /// The daemon to act on; `None`, having said so, when it is not running. A pidfile that
+    /// cannot be trusted is an error, and nothing is signalled.
+    fn running_daemon(&self) -> Result<Option<Daemon>, Failure> {
+        match self.pid()? {
+            Lookup::Running(daemon) => Ok(Some(daemon)),
+            Lookup::Untrusted(why) => Err(Failure::failed(why)),
+            not_running => {
+                say_not_running(&not_running);
+                Ok(None)
+            }
+        }
     }
 
     fn stop_timeout(&self) -> Duration {
@@ -120,22 +127,34 @@ impl Ctl<'_> {
 
     fn start(&self) -> Result<u8, Failure> {
         let plan = self.plan()?;
-        if let Some(pid) = pidfile::read(&plan.pidfile)?.filter(|pid| pidfile::alive(*pid)) {
-            return Err(Failure::failed(format!("already running as PID {pid}")));
+        files::check(&plan)?;
+        match pidfile::look_up(&plan.pidfile)? {
+            Lookup::Running(daemon) => return Ok(already_running(&daemon)),
+            Lookup::Untrusted(why) => return Err(Failure::failed(why)),
+            Lookup::Absent | Lookup::Stale { .. } => {}
         }
         println!("Starting process with {}...", plan.target);
-        process::start_daemon(self.registry, plan)
+        let (pidfile, us) = (plan.pidfile.clone(), std::process::id());
+        process::start_daemon(self.registry, plan).or_else(|failure| {
+            // The daemon, whose life ends here too, has nothing more to say.
+            if std::process::id() != us {
+                return Err(failure);
+            }
+            match pidfile::look_up(&pidfile) {
+                // Another start got there first: the goal, a running daemon, is reached.
+                Ok(Lookup::Running(daemon)) => Ok(already_running(&daemon)),
+                _ => Err(failure),
+            }
+        })
     }
 
     fn stop(&self) -> Result<u8, Failure> {
-        let Some((pid, _)) = self.pid()?.filter(|(pid, _)| pidfile::alive(*pid)) else {
-            println!("Process is NOT running.");
-            return Ok(0);
-        };
+        let Some(daemon) = self.running_daemon()? else { return Ok(0) };
+        let pid = daemon.pid();
         println!("Stopping process {pid}...");
-        signal(pid, Signal::SIGTERM)?;
+        daemon.signal(Signal::TERM)?;
         let timeout = self.stop_timeout();
-        if wait_for_exit(pid, timeout) {
+        if daemon.wait_for_exit(timeout) {
             println!("Process stopped.");
             return Ok(0);
         }
@@ -144,8 +163,8 @@ impl Ctl<'_> {
                 "process {pid} did not stop within {timeout:?} (use --force to kill it)"
             )));
         }
-        signal(pid, Signal::SIGKILL)?;
-        if wait_for_exit(pid, Duration::from_secs(5)) {
+        daemon.signal(Signal::KILL)?;
+        if daemon.wait_for_exit(Duration::from_secs(5)) {
             println!("Process killed.");
             Ok(0)
         } else {
@@ -158,30 +177,43 @@ impl Ctl<'_> {
             // A broken configuration is reported here, and the running process is left alone.
             load_config(target, &self.args.sets)?;
         }
-        let Some((pid, _)) = self.pid()?.filter(|(pid, _)| pidfile::alive(*pid)) else {
-            println!("Process is NOT running.");
-            return Ok(1);
-        };
-        println!("Reloading process {pid}...");
-        signal(pid, Signal::SIGHUP)?;
+        let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
+        println!("Reloading process {}...", daemon.pid());
+        daemon.signal(Signal::HUP)?;
         Ok(0)
     }
 
     fn status(&self) -> Result<u8, Failure> {
         match self.pid()? {
-            Some((pid, _)) if pidfile::alive(pid) => {
-                println!("Process is running as {pid}.");
+            Lookup::Running(daemon) => {
+                println!("Process is running as {}.", daemon.pid());
                 Ok(0)
             }
-            Some((pid, PidSource::Pidfile(path))) => {
-                println!("Process is NOT running, but its pidfile {} names PID {pid}.", path.display());
-                Ok(1)
-            }
-            _ => {
-                println!("Process is NOT running.");
-                Ok(3)
+            Lookup::Untrusted(why) => Err(Failure::denied(why)),
+            not_running => {
+                say_not_running(&not_running);
+                Ok(if matches!(not_running, Lookup::Stale { .. }) { STATUS_STALE } else { STATUS_NOT_RUNNING })
             }
         }
+    }
+}
+
+/// `start` of a running daemon succeeds, as LSB init scripts say.
+fn already_running(daemon: &Daemon) -> u8 {
+    println!("Process is already running as PID {}.", daemon.pid());
+    0
+}
+
+fn say_not_running(found: &Lookup) {
+    match found {
+        Lookup::Stale { path, named: Some(pid) } => println!(
+            "Process is NOT running; its pidfile {} is stale (PID {pid} does not hold its lock).",
+            path.display()
+        ),
+        Lookup::Stale { path, named: None } => {
+            println!("Process is NOT running; its pidfile {} is stale (it names no PID).", path.display())
+        }
+        _ => println!("Process is NOT running."),
     }
 }
 
@@ -189,21 +221,4 @@ impl Plan {
     fn logfile_or_default(&self) -> PathBuf {
         self.logfile.clone().unwrap_or_else(|| PathBuf::from("/dev/null"))
     }
-}
-
-fn signal(pid: u32, signal: Signal) -> Result<(), Failure> {
-    let raw = i32::try_from(pid).map_err(|_| Failure::usage(format!("{pid} is not a pid")))?;
-    kill(Pid::from_raw(raw), signal).map_err(|err| Failure::failed(format!("cannot signal process {pid}: {err}")))
-}
-
-/// Waits until `pid` is gone, at most `timeout`; true if it is.
-fn wait_for_exit(pid: u32, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while pidfile::alive(pid) {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(EXIT_POLL);
-    }
-    true
 }

@@ -25,6 +25,12 @@ impl Failure {
         Failure { code: 3, message: message.into() }
     }
 
+    /// Not allowed, or (for `status`) the state cannot be told: exit 4, as LSB init scripts say
+    /// "insufficient privilege" and "status unknown".
+    pub(crate) fn denied(message: impl Into<String>) -> Self {
+        Failure { code: 4, message: message.into() }
+    }
+
     /// The exit code.
     pub fn code(&self) -> u8 {
         self.code

@@ -21,14 +21,21 @@
 //!
 //! # Exit codes
 //!
-//! | code | meaning |
-//! |---|---|
-//! | 0 | success (for `status`: running) |
-//! | 1 | failure: the service failed, a daemon did not start, a process did not stop |
-//! | 2 | usage or configuration error: nothing was started |
-//! | 3 | `status`: not running |
+//! `ginkgoctl` follows the exit codes of LSB init scripts (LSB Core, "Init Script Actions"):
 //!
-//! Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the culprit.
+//! | code | `ginkgo`, and `ginkgoctl` actions other than `status` | `ginkgoctl status` |
+//! |---|---|---|
+//! | 0 | success; also `start` of a running daemon and `stop` of a stopped one | running |
+//! | 1 | failure: the service failed, a daemon did not start, a process did not stop, a pidfile that cannot be trusted | not running, but its pidfile is there (stale) |
+//! | 2 | usage or configuration error (a refused file too): nothing was started or signalled | the same |
+//! | 3 | | not running |
+//! | 4 | not allowed: this user may not read the pidfile or signal the process | unknown: the pidfile cannot be trusted or read |
+//! | 7 | `reload`: not running | |
+//!
+//! (LSB gives `status` 2 for "dead, but a lock file exists"; a daemon's lock dies with it, so
+//! that state never arises, and 2 keeps its meaning here.) `ginkgo` also exits with 130 after a
+//! second SIGINT. Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the
+//! culprit.
 
 mod args;
 mod ctl;

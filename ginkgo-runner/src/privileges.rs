@@ -1,22 +1,11 @@
 //! Dropping privileges once the tree is ready: supplementary groups, then group, then user.
 
 use std::ffi::CString;
-use std::path::Path;
 
-use nix::unistd::{Uid, chown, initgroups, setgid, setgroups, setuid};
+use nix::unistd::{Uid, initgroups, setgid, setgroups, setuid};
 
 use crate::Failure;
 use crate::plan::Identity;
-
-/// Gives `files` to the new identity, so the process can still remove its pidfile and reopen
-/// its log after the switch.
-pub(crate) fn hand_over(identity: &Identity, files: &[&Path]) {
-    for file in files {
-        if let Err(err) = chown(*file, identity.uid, Some(identity.gid)) {
-            log::warn!("cannot give {} to the new user: {err}", file.display());
-        }
-    }
-}
 
 /// Switches the whole process (all threads) to `identity`, in the order supplementary groups →
 /// gid → uid, and checks that root cannot be regained.

@@ -18,7 +18,7 @@ use crate::pidfile::Pidfile;
 use crate::plan::{LogPlan, Plan, parse_level};
 use crate::settings::LOGLEVEL;
 use crate::signals::Request;
-use crate::{Failure, Registry, daemon, logging, notify, privileges, signals};
+use crate::{Failure, Registry, daemon, files, logging, notify, privileges, signals};
 
 /// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
 const INTERRUPTED: u8 = 130;
@@ -46,6 +46,7 @@ pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Fai
         print!("{}", plan.config.help());
         return Ok(0);
     }
+    files::check(&plan)?;
     println!("Starting process with {target}...");
     if plan.daemon { start_daemon(registry, plan) } else { run(registry, plan, None) }
 }
@@ -60,8 +61,9 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
         }
         Forked::Parent(Err(why)) => Err(Failure::failed(why)),
         Forked::Daemon(pipe) => {
-            // The umask first, so that even the log file opened next gets it.
+            // The umask and the files' owner first, so that even the log file opened next gets them.
             apply_umask(plan.umask);
+            files::give_new_files_to(plan.identity.as_ref());
             if let Err(err) = daemon::redirect_stdio(plan.logfile.as_deref()) {
                 let mut pipe = pipe;
                 pipe.failed(err.message());
@@ -75,7 +77,7 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
 fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
     let outcome = prepare(&plan).and_then(|(pidfile, requests)| {
-        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe, &pidfile));
+        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe));
         pidfile.remove();
         outcome
     });
@@ -101,9 +103,9 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure
     // leave a pidfile behind.
     let requests = signals::listen()?;
     apply_umask(plan.umask);
+    files::give_new_files_to(plan.identity.as_ref());
     if let Some(dir) = &plan.rundir {
-        std::env::set_current_dir(dir)
-            .map_err(|err| Failure::failed(format!("cannot change to rundir {}: {err}", dir.display())))?;
+        files::enter_rundir(dir)?;
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
     // Loading logged these before there was a logger to write them.
@@ -120,7 +122,6 @@ async fn serve(
     plan: &Plan,
     mut requests: UnboundedReceiver<Request>,
     pipe: &mut Option<StatusPipe>,
-    pidfile: &Pidfile,
 ) -> Result<u8, Failure> {
     let manager = plan.backend.manager();
     let sleeper = manager.clone();
@@ -147,9 +148,8 @@ async fn serve(
         Some(Err(err)) => return Err(Failure::failed(err.chain().to_string())),
         Some(Ok(())) => {}
     }
+    // The pidfile and the log files were created for the new user already (see files.rs).
     if let Some(identity) = &plan.identity {
-        let files: Vec<&std::path::Path> = std::iter::once(pidfile.path()).chain(plan.logfile.as_deref()).collect();
-        privileges::hand_over(identity, &files);
         if let Err(failure) = privileges::drop_to(identity) {
             let _ = root.stop().await;
             return Err(failure);
