@@ -42,6 +42,8 @@ pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, 
         Action::Start => ctl.start(),
         Action::Stop => ctl.stop(),
         Action::Restart => {
+            // Everything a start checks, before the running process is stopped.
+            ctl.plan()?.check_files()?;
             let stopped = ctl.stop()?;
             if stopped != 0 {
                 return Ok(stopped);
@@ -108,18 +110,20 @@ impl Ctl<'_> {
     }
 
     fn stop_timeout(&self) -> Duration {
-        if let Some(seconds) = self.args.timeout {
-            return Duration::from_secs_f64(seconds.max(0.0));
+        if let Some(timeout) = self.args.timeout {
+            return timeout;
         }
         let configured = match &self.args.target {
             Some(target) => load_config(target, &self.args.sets).map(|c| STOP_TIMEOUT.get(&c)).unwrap_or(10.0),
             None => 10.0,
         };
-        Duration::from_secs_f64(configured.max(0.0)) + STOP_MARGIN
+        // Loading checked the setting's range; a conversion that cannot panic all the same.
+        Duration::try_from_secs_f64(configured).unwrap_or(Duration::from_secs(10)) + STOP_MARGIN
     }
 
     fn start(&self) -> Result<u8, Failure> {
         let plan = self.plan()?;
+        plan.check_files()?;
         if let Some(pid) = pidfile::read(&plan.pidfile)?.filter(|pid| pidfile::alive(*pid)) {
             return Err(Failure::failed(format!("already running as PID {pid}")));
         }
