@@ -206,3 +206,14 @@ fn the_examples_of_the_properties_hold() {
     );
     assert_eq!(error("mode", "slower"), "--set: setting `mode` expects one of fast, slow, found `slower`");
 }
+
+#[test]
+fn a_file_of_many_unknown_keys_names_twenty_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys: String = (0..1000).map(|i| format!("key{i} = {i}\n")).collect();
+    let (path, config) = load_file(dir.path(), "keys.toml", keys.as_bytes());
+    let warnings = config.unwrap().warnings();
+    assert_eq!(warnings.len(), 21, "{warnings:?}");
+    assert_eq!(warnings[0], format!("{}: unknown setting `key0`", path.display()));
+    assert_eq!(warnings[20], format!("{}: 980 more unknown settings", path.display()));
+}

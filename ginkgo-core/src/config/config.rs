@@ -22,6 +22,10 @@ use crate::state::lock;
 /// Keys that are understood without being settings.
 const SPECIAL_KEYS: [&str; 1] = ["service"];
 
+/// How many unknown keys of one source are named (with a suggestion) before the rest are only
+/// counted: a file of a hundred thousand keys must not cost a suggestion and a log line each.
+const MAX_UNKNOWN_KEYS: usize = 20;
+
 /// A configuration: the values of every declared [`Setting`](super::Setting), from the layers
 /// defaults < config file < environment (`GINKGO_…`) < explicit overrides (`--set`).
 ///
@@ -365,13 +369,19 @@ fn unknown_keys(keys: &[String], source: &str) -> Vec<String> {
                     || name.strip_prefix(key).is_some_and(|rest| rest.starts_with('.'))
             })
     };
-    keys.iter()
-        .filter(|key| !known(key))
+    let unknown: Vec<&String> = keys.iter().filter(|key| !known(key)).collect();
+    let mut warnings: Vec<String> = unknown
+        .iter()
+        .take(MAX_UNKNOWN_KEYS)
         .map(|key| match suggest::closest(key, names.iter().copied()) {
             Some(near) => format!("{source}: unknown setting `{key}`; did you mean `{near}`?"),
             None => format!("{source}: unknown setting `{key}`"),
         })
-        .collect()
+        .collect();
+    if unknown.len() > MAX_UNKNOWN_KEYS {
+        warnings.push(format!("{source}: {} more unknown settings", unknown.len() - MAX_UNKNOWN_KEYS));
+    }
+    warnings
 }
 
 /// One line naming where the bad value came from, the setting, the expected type and the value.
