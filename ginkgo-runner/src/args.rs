@@ -111,7 +111,7 @@ options:
   -v, --version          show the program's name and version
   -p, --pid PID|PIDFILE  a pid, or a pidfile to read it from, instead of a TARGET
   --force                stop: send SIGKILL if the process outlives the timeout
-  --timeout SECONDS      stop, restart: how long to wait for the process to exit
+  --timeout SECONDS      stop, restart: how long to wait for the process to exit (0 to 86400)
   --set KEY=VALUE        set a setting, as for ginkgo
 
 exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 not running (status)";
