@@ -239,6 +239,27 @@ fn options_out_of_range_are_refused_before_any_signal() {
     wait_gone(pid);
 }
 
+/// A mistake to make, and the line that must name it.
+struct Mistake {
+    /// Lines added to the config file.
+    lines: &'static str,
+    env: Option<(&'static str, &'static [u8])>,
+    sets: Vec<String>,
+    /// What to run instead of the config file.
+    target: Option<String>,
+    expected: String,
+}
+
+impl Mistake {
+    fn in_conf(lines: &'static str, expected: String) -> Mistake {
+        Mistake { lines, env: None, sets: Vec::new(), target: None, expected }
+    }
+
+    fn in_target(target: String, expected: String) -> Mistake {
+        Mistake { target: Some(target), ..Mistake::in_conf("", expected) }
+    }
+}
+
 #[test]
 fn every_mistake_that_can_be_found_before_a_start_is_found_before_it() {
     let home = Home::new();
@@ -252,111 +273,57 @@ fn every_mistake_that_can_be_found_before_a_start_is_found_before_it() {
         println!("skipping the FIFO case: mkfifo is missing");
     }
 
-    // (config lines, environment, --set pairs, target other than the config file, the line)
-    type Case<'a> = (&'a str, Option<(&'a str, &'a [u8])>, Vec<String>, Option<String>, String);
-    let cases: Vec<Case> = vec![
-        (
-            "rundir = \"nope\"\n",
-            None,
-            vec![],
-            None,
-            format!("setting `rundir`: directory {} does not exist", path("nope")),
-        ),
-        (
+    let nope = path("nope");
+    let mut cases = vec![
+        Mistake::in_conf("rundir = \"nope\"\n", format!("setting `rundir`: directory {nope} does not exist")),
+        Mistake::in_conf(
             "rundir = \"big.toml\"\n",
-            None,
-            vec![],
-            None,
             format!("setting `rundir`: {} is not a directory", path("big.toml")),
         ),
-        (
-            "pidfile = \"nope/app.pid\"\n",
-            None,
-            vec![],
-            None,
-            format!("setting `pidfile`: directory {} does not exist", path("nope")),
-        ),
-        ("pidfile = \"sub\"\n", None, vec![], None, format!("setting `pidfile`: {} is a directory", path("sub"))),
-        (
-            "logfile = \"nope/app.log\"\n",
-            None,
-            vec![],
-            None,
-            format!("setting `logfile`: directory {} does not exist", path("nope")),
-        ),
-        ("logfile = \"sub\"\n", None, vec![], None, format!("setting `logfile`: {} is a directory", path("sub"))),
-        (
+        Mistake::in_conf("pidfile = \"nope/app.pid\"\n", format!("setting `pidfile`: directory {nope} does not exist")),
+        Mistake::in_conf("pidfile = \"sub\"\n", format!("setting `pidfile`: {} is a directory", path("sub"))),
+        Mistake::in_conf("logfile = \"nope/app.log\"\n", format!("setting `logfile`: directory {nope} does not exist")),
+        Mistake::in_conf("logfile = \"sub\"\n", format!("setting `logfile`: {} is a directory", path("sub"))),
+        Mistake::in_conf(
             "[logconfig]\noutputs = [\"stderr\", \"nope/x.log\"]\n",
-            None,
-            vec![],
-            None,
-            format!("setting `logconfig.outputs`: directory {} does not exist", path("nope")),
+            format!("setting `logconfig.outputs`: directory {nope} does not exist"),
         ),
-        (
+        Mistake::in_conf(
             "[logconfig]\nlevle = \"warn\"\n",
-            None,
-            vec![],
-            None,
             format!(
                 "{}:5: setting `logconfig`: unknown key `levle` (known keys: level, levels, format, outputs)",
                 conf.display()
             ),
         ),
-        (
-            "[logconfig]\nlevel = \"loud\"\n",
-            None,
-            vec![],
-            None,
-            "setting `logconfig.level`: `loud` is not a level".into(),
-        ),
-        ("loglevel = \"loud\"\n", None, vec![], None, "setting `loglevel`: `loud` is not a level".into()),
-        (
+        Mistake::in_conf("[logconfig]\nlevel = \"loud\"\n", "setting `logconfig.level`: `loud` is not a level".into()),
+        Mistake::in_conf("loglevel = \"loud\"\n", "setting `loglevel`: `loud` is not a level".into()),
+        Mistake::in_conf(
             "pidfile = \"app.log\"\nlogfile = \"app.log\"\n",
-            None,
-            vec![],
-            None,
             format!("setting `pidfile`: {} is also the `logfile` file", path("app.log")),
         ),
-        (
-            "user = \"no-such-user-here\"\n",
-            None,
-            vec![],
-            None,
-            "setting `user`: unknown user `no-such-user-here`".into(),
-        ),
-        (
-            "",
-            Some(("GINKGO_MESSAGE", b"caf\xe9")),
-            vec![],
-            None,
-            "environment variable GINKGO_MESSAGE: not valid UTF-8".into(),
-        ),
-        (
-            "",
-            None,
-            vec![format!("message={}", "x".repeat(65_537))],
-            None,
-            "--set message: value longer than 65536 bytes".into(),
-        ),
-        (
-            "",
-            None,
-            vec!["logconfig.outputs=[a.log".into()],
-            None,
-            "--set: setting `logconfig`: unclosed `[` in the list \"[a.log\"".into(),
-        ),
-        ("", None, vec![], Some(path("dir.toml")), format!("config file {} is a directory", path("dir.toml"))),
-        (
-            "",
-            None,
-            vec![],
-            Some(path("big.toml")),
+        Mistake::in_conf("user = \"no-such-user-here\"\n", "setting `user`: unknown user `no-such-user-here`".into()),
+        Mistake {
+            env: Some(("GINKGO_MESSAGE", b"caf\xe9")),
+            ..Mistake::in_conf("", "environment variable GINKGO_MESSAGE: not valid UTF-8".into())
+        },
+        Mistake {
+            sets: vec![format!("message={}", "x".repeat(65_537))],
+            ..Mistake::in_conf("", "--set message: value longer than 65536 bytes".into())
+        },
+        Mistake {
+            sets: vec!["logconfig.outputs=[a.log".into()],
+            ..Mistake::in_conf("", "--set: setting `logconfig`: unclosed `[` in the list \"[a.log\"".into())
+        },
+        Mistake::in_target(path("dir.toml"), format!("config file {} is a directory", path("dir.toml"))),
+        Mistake::in_target(
+            path("big.toml"),
             format!("{}: config file larger than the limit of 1 MiB", path("big.toml")),
         ),
     ];
-    let fifo_case: Case =
-        ("", None, vec![], Some(path("fifo.toml")), format!("{}: not a regular file", path("fifo.toml")));
-    for (lines, env, sets, target, expected) in cases.into_iter().chain(fifo.then_some(fifo_case)) {
+    if fifo {
+        cases.push(Mistake::in_target(path("fifo.toml"), format!("{}: not a regular file", path("fifo.toml"))));
+    }
+    for Mistake { lines, env, sets, target, expected } in cases {
         service_conf(&home, lines);
         let target = target.unwrap_or_else(|| conf.display().to_string());
         let run = |mut command: Command, args: &[&str]| {

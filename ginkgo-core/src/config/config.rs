@@ -15,7 +15,7 @@ use super::group::Group;
 use super::read::ReadError;
 use super::setting::{Declared, declared};
 use super::source::{ConfigFile, insert_dotted, leaf_paths};
-use super::text::{Environment, Overrides};
+use super::text::Texts;
 use super::{ConfigError, ENV_PREFIX, suggest};
 use crate::state::lock;
 
@@ -71,7 +71,8 @@ struct Inner {
 struct Sources {
     file: Option<PathBuf>,
     env: bool,
-    overrides: Overrides,
+    /// `--set` pairs: dotted name, text.
+    overrides: Vec<(String, String)>,
 }
 
 /// The values of one load.
@@ -114,7 +115,7 @@ impl ConfigBuilder {
     /// read the same text from a file or the environment (`077` is 77 to a number, the mask
     /// 0o077 to a umask, a name to a string). Overrides win over every other layer.
     pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.sources.overrides.pairs.push((key.into(), value.into()));
+        self.sources.overrides.push((key.into(), value.into()));
         self
     }
 
@@ -317,13 +318,12 @@ impl Values {
             figment = figment.merge(file.clone());
         }
         if sources.env {
-            let env = Environment::read()?;
+            let env = Texts::from_environment()?;
             warnings.extend(unknown_keys(&leaf_paths(env.values()), "environment"));
             figment = figment.merge(env);
         }
-        if !sources.overrides.pairs.is_empty() {
-            let mut overrides = sources.overrides.clone();
-            overrides.prepare()?;
+        if !sources.overrides.is_empty() {
+            let overrides = Texts::from_pairs(&sources.overrides)?;
             warnings.extend(unknown_keys(&leaf_paths(overrides.values()), "--set"));
             figment = figment.merge(overrides);
         }

@@ -28,6 +28,10 @@ impl ReadError {
         ReadError { kind, path: Vec::new(), tag: None }
     }
 
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        de::Error::invalid_type(unexpected, expected)
+    }
+
     /// Marks the error as being about the value tagged `tag`, unless a deeper value was named.
     pub(crate) fn at(mut self, tag: Tag) -> Self {
         self.tag.get_or_insert(tag);
@@ -119,36 +123,19 @@ impl Reader<'_> {
     }
 
     /// An integer from a text: decimal (leading zeros allowed), or with TOML's `0x`, `0o` or
-    /// `0b` prefix, `_` between digits.
+    /// `0b` prefix; `_` between digits.
     fn integer<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let tag = self.0.tag();
         let Some(text) = self.text() else { return self.any(visitor) };
-        let digits = text.replace('_', "");
-        let (negative, unsigned) = match digits.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, digits.strip_prefix('+').unwrap_or(&digits)),
+        let Some((negative, magnitude)) = integer_text(text) else {
+            return Err(ReadError::invalid_type(de::Unexpected::Str(text), &visitor).at(tag));
         };
-        let (radix, body) = match unsigned.get(..2) {
-            Some("0x") if !negative => (16, &unsigned[2..]),
-            Some("0o") if !negative => (8, &unsigned[2..]),
-            Some("0b") if !negative => (2, &unsigned[2..]),
-            _ => (10, unsigned),
-        };
-        let parsed = match body.starts_with(['+', '-']) || text.starts_with('_') || text.ends_with('_') {
-            true => None,
-            false => u128::from_str_radix(body, radix).ok(),
-        };
-        let Some(magnitude) = parsed else {
-            return Err(de::Error::invalid_type(de::Unexpected::Str(text), &visitor)).map_err(|e: ReadError| e.at(tag));
-        };
-        let result = match (negative, u64::try_from(magnitude), i64::try_from(magnitude)) {
-            (false, Ok(small), _) => visitor.visit_u64(small),
-            (false, Err(_), _) => visitor.visit_u128(magnitude),
-            (true, _, Ok(small)) => visitor.visit_i64(-small),
-            (true, _, Err(_)) => match i128::try_from(magnitude) {
-                Ok(large) => visitor.visit_i128(-large),
-                Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(text), &visitor)),
-            },
+        let result = match (negative, u64::try_from(magnitude), i64::try_from(magnitude), i128::try_from(magnitude)) {
+            (false, Ok(small), _, _) => visitor.visit_u64(small),
+            (false, Err(_), _, _) => visitor.visit_u128(magnitude),
+            (true, _, Ok(small), _) => visitor.visit_i64(-small),
+            (true, _, Err(_), Ok(large)) => visitor.visit_i128(-large),
+            (true, _, Err(_), Err(_)) => Err(ReadError::invalid_type(de::Unexpected::Str(text), &visitor)),
         };
         result.map_err(|e: ReadError| e.at(tag))
     }
@@ -183,6 +170,30 @@ impl Reader<'_> {
         };
         result.map_err(|e: ReadError| e.at(tag))
     }
+}
+
+/// Whether `text` is negative, and its magnitude, if it is an integer as [`Reader::integer`]
+/// reads one.
+fn integer_text(text: &str) -> Option<(bool, u128)> {
+    if text.starts_with('_') || text.ends_with('_') {
+        return None;
+    }
+    let digits = text.replace('_', "");
+    let (negative, unsigned) = match digits.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, digits.strip_prefix('+').unwrap_or(&digits)),
+    };
+    let (radix, body) = match unsigned.get(..2) {
+        Some("0x") if !negative => (16, &unsigned[2..]),
+        Some("0o") if !negative => (8, &unsigned[2..]),
+        Some("0b") if !negative => (2, &unsigned[2..]),
+        _ => (10, unsigned),
+    };
+    // `from_str_radix` takes a sign of its own; one sign is all a text may have.
+    if body.starts_with(['+', '-']) {
+        return None;
+    }
+    u128::from_str_radix(body, radix).ok().map(|magnitude| (negative, magnitude))
 }
 
 fn visit_number<'de, V: Visitor<'de>>(number: Num, visitor: V) -> Result<V::Value> {
@@ -473,7 +484,7 @@ impl<'de> de::VariantAccess<'de> for Reader<'_> {
     }
 }
 
-/// Why `value` is out of the range `low..=high`, for a setting's range check.
+/// A value (`found`, as it is shown) that is not among the values a setting accepts.
 pub(crate) fn out_of_range(found: String, expected: String) -> ReadError {
     ReadError::new(Kind::InvalidValue(Actual::Other(found), expected))
 }

@@ -16,16 +16,18 @@ pub const MAX_TEXT_SIZE: usize = 64 * 1024;
 /// How deeply lists and tables may nest inside one text.
 const MAX_DEPTH: usize = 32;
 
-/// The `GINKGO_…` variables of the environment, read once, as texts.
-#[derive(Clone)]
-pub(crate) struct Environment {
+/// The values one source gives as text, ready to merge over the file's: the environment's
+/// `GINKGO_…` variables, or the `--set` pairs.
+pub(crate) struct Texts {
+    /// The source's name, which errors show: `environment` or `--set`.
+    source: &'static str,
     values: Dict,
 }
 
-impl Environment {
-    /// Reads every variable that starts with [`ENV_PREFIX`]: `GINKGO_WEB__ADDRESS` sets
-    /// `web.address`. A value that is not UTF-8 or longer than [`MAX_TEXT_SIZE`] is an error.
-    pub(crate) fn read() -> Result<Environment, ConfigError> {
+impl Texts {
+    /// Every variable that starts with [`ENV_PREFIX`]: `GINKGO_WEB__ADDRESS` sets `web.address`.
+    /// A value that is not UTF-8 or longer than [`MAX_TEXT_SIZE`] is an error.
+    pub(crate) fn from_environment() -> Result<Texts, ConfigError> {
         let mut values = Dict::new();
         for (name, value) in std::env::vars_os() {
             let Some(key) = name.to_str().and_then(|n| n.strip_prefix(ENV_PREFIX)) else { continue };
@@ -37,40 +39,16 @@ impl Environment {
             let key = key.to_lowercase().replace("__", ".");
             insert_dotted(&mut values, &key, Value::from(intake(&text, &source)?));
         }
-        Ok(Environment { values })
+        Ok(Texts { source: "environment", values })
     }
 
-    pub(crate) fn values(&self) -> &Dict {
-        &self.values
-    }
-}
-
-impl Provider for Environment {
-    fn metadata(&self) -> Metadata {
-        Metadata::named("environment")
-    }
-
-    fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
-        Ok(Profile::Default.collect(self.values.clone()))
-    }
-}
-
-/// Values given on the command line (`--set key=value`), as texts.
-#[derive(Clone, Default)]
-pub(crate) struct Overrides {
-    pub(crate) pairs: Vec<(String, String)>,
-    values: Dict,
-}
-
-impl Overrides {
-    /// Checks every pair's text and keeps the values to provide.
-    pub(crate) fn prepare(&mut self) -> Result<(), ConfigError> {
+    /// The `--set` pairs, each text no longer than [`MAX_TEXT_SIZE`].
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> Result<Texts, ConfigError> {
         let mut values = Dict::new();
-        for (key, raw) in &self.pairs {
-            insert_dotted(&mut values, key, Value::from(intake(raw, &format!("--set {key}"))?));
+        for (key, text) in pairs {
+            insert_dotted(&mut values, key, Value::from(intake(text, &format!("--set {key}"))?));
         }
-        self.values = values;
-        Ok(())
+        Ok(Texts { source: "--set", values })
     }
 
     pub(crate) fn values(&self) -> &Dict {
@@ -78,9 +56,9 @@ impl Overrides {
     }
 }
 
-impl Provider for Overrides {
+impl Provider for Texts {
     fn metadata(&self) -> Metadata {
-        Metadata::named("--set")
+        Metadata::named(self.source)
     }
 
     fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
@@ -184,13 +162,20 @@ impl Parser<'_> {
                 return Ok(Value::Array(self.tag, items));
             }
             items.push(self.value(depth + 1)?);
-            self.skip_spaces();
-            match self.bump() {
-                Some(',') => {}
-                Some(']') => return Ok(Value::Array(self.tag, items)),
-                Some(c) => return Err(format!("expected `,` or `]`, found `{c}`")),
-                None => return Err("unclosed `[`".to_string()),
+            if self.closed_after_item('[', ']')? {
+                return Ok(Value::Array(self.tag, items));
             }
+        }
+    }
+
+    /// After an item: `,` (more may follow) or the closing bracket (true).
+    fn closed_after_item(&mut self, open: char, close: char) -> Result<bool, String> {
+        self.skip_spaces();
+        match self.bump() {
+            Some(',') => Ok(false),
+            Some(c) if c == close => Ok(true),
+            Some(c) => Err(format!("expected `,` or `{close}`, found `{c}`")),
+            None => Err(format!("unclosed `{open}`")),
         }
     }
 
@@ -222,12 +207,8 @@ impl Parser<'_> {
             if dict.insert(key.clone(), value).is_some() {
                 return Err(format!("`{key}` is given twice"));
             }
-            self.skip_spaces();
-            match self.bump() {
-                Some(',') => {}
-                Some('}') => return Ok(Value::Dict(self.tag, dict)),
-                Some(c) => return Err(format!("expected `,` or `}}`, found `{c}`")),
-                None => return Err("unclosed `{`".to_string()),
+            if self.closed_after_item('{', '}')? {
+                return Ok(Value::Dict(self.tag, dict));
             }
         }
     }
