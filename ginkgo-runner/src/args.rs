@@ -166,8 +166,9 @@ impl CtlArgs {
     }
 }
 
-/// The largest pid Linux hands out (`PID_MAX_LIMIT`).
-const MAX_PID: u64 = 1 << 22;
+/// The largest number `kill` takes as a pid (`pid_t` is an `i32`). 0 and the negative numbers
+/// name process groups, never one process.
+const MAX_PID: u64 = i32::MAX as u64;
 
 /// A number of seconds from 0 to [`MAX_WAIT_SECONDS`], given to `option`.
 fn seconds(option: &str, text: &str) -> Result<Duration, Failure> {
@@ -238,13 +239,13 @@ mod tests {
 
     #[test]
     fn a_pid_given_as_a_number_is_a_real_pid() {
-        assert_eq!(CtlArgs::parse(words("ginkgoctl -p 4194304 stop")).unwrap().pid.as_deref(), Some("4194304"));
-        for bad in ["0", "4194305", "99999999999999999999"] {
+        assert_eq!(CtlArgs::parse(words("ginkgoctl -p 4194305 stop")).unwrap().pid.as_deref(), Some("4194305"));
+        for bad in ["0", "2147483648", "99999999999999999999"] {
             let result = CtlArgs::parse(words(&format!("ginkgoctl -p {bad} stop")));
             match bad.parse::<u64>() {
                 Ok(_) => assert_eq!(
                     result.unwrap_err().message(),
-                    format!("option `-p`: `{bad}` is not a pid (1 to 4194304)")
+                    format!("option `-p`: `{bad}` is not a pid (1 to 2147483647)")
                 ),
                 // Not even a number: a pidfile's name, which `stop` looks for.
                 Err(_) => assert_eq!(result.unwrap().pid.as_deref(), Some(bad)),
