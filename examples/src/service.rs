@@ -21,6 +21,7 @@ setting!(pub static RATE: u32 {
     name: "rate_per_minute",
     default: 60,
     help: "Rate at which to emit message",
+    range: 1..=60_000,
 });
 
 /// Logs [`MESSAGE`] [`RATE`] times a minute; both are read live, so a reload changes them

@@ -43,7 +43,7 @@ fn help_with_a_target_lists_every_setting_with_its_current_value() {
         assert_eq!(line[..column].trim(), name, "{line}");
         line[column..].to_string()
     };
-    assert_eq!(line("rate_per_minute"), "Rate at which to emit message [600]");
+    assert_eq!(line("rate_per_minute"), "Rate at which to emit message (1 to 60000) [600]");
     assert_eq!(line("message"), "Message to print out while running [Services all the way down.]");
     assert_eq!(line("loglevel"), "Log level: debug, info, warn or error [info]");
     assert_eq!(line("umask"), "File mode creation mask, in octal (\"027\" or 0o027) [022]");

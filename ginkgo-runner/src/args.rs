@@ -1,10 +1,12 @@
 //! The command lines, parsed: no system access here.
 
 use std::ffi::OsString;
+use std::time::Duration;
 
 use clap::{Arg, ArgAction, Command};
 
 use crate::Failure;
+use crate::settings::MAX_WAIT_SECONDS;
 
 /// `ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]`
 #[derive(Debug, Default, PartialEq)]
@@ -91,7 +93,7 @@ pub(crate) struct CtlArgs {
     pub(crate) help: bool,
     pub(crate) pid: Option<String>,
     pub(crate) force: bool,
-    pub(crate) timeout: Option<f64>,
+    pub(crate) timeout: Option<Duration>,
     pub(crate) sets: Vec<String>,
     pub(crate) target: Option<String>,
     pub(crate) action: Option<Action>,
@@ -109,7 +111,7 @@ options:
   -v, --version          show the program's name and version
   -p, --pid PID|PIDFILE  a pid, or a pidfile to read it from, instead of a TARGET
   --force                stop: send SIGKILL if the process outlives the timeout
-  --timeout SECONDS      stop, restart: how long to wait for the process to exit
+  --timeout SECONDS      stop, restart: how long to wait for the process to exit (0 to 86400)
   --set KEY=VALUE        set a setting, as for ginkgo
 
 exit codes, as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,
@@ -123,7 +125,7 @@ fn ctl_command() -> Command {
         .arg(Arg::new("help").short('h').long("help").action(ArgAction::SetTrue))
         .arg(Arg::new("pid").short('p').long("pid").value_name("PID|PIDFILE"))
         .arg(Arg::new("force").long("force").action(ArgAction::SetTrue))
-        .arg(Arg::new("timeout").long("timeout").value_name("SECONDS").value_parser(clap::value_parser!(f64)))
+        .arg(Arg::new("timeout").long("timeout").value_name("SECONDS"))
         .arg(Arg::new("set").long("set").value_name("KEY=VALUE").action(ArgAction::Append))
         .arg(Arg::new("words").num_args(0..=2).action(ArgAction::Append))
 }
@@ -146,16 +148,39 @@ impl CtlArgs {
                 ))
             })?),
         };
+        let pid = matches.get_one::<String>("pid").cloned();
+        if let Some(number) = pid.as_deref().and_then(|p| p.parse::<u64>().ok()) {
+            if !(1..=MAX_PID).contains(&number) {
+                return Err(Failure::usage(format!("option `-p`: `{number}` is not a pid (1 to {MAX_PID})")));
+            }
+        }
         Ok(CtlArgs {
             version: matches.get_flag("version"),
             help: matches.get_flag("help"),
-            pid: matches.get_one::<String>("pid").cloned(),
+            pid,
             force: matches.get_flag("force"),
-            timeout: matches.get_one::<f64>("timeout").copied(),
+            timeout: matches.get_one::<String>("timeout").map(|text| seconds("--timeout", text)).transpose()?,
             sets: matches.get_many::<String>("set").map(|v| v.cloned().collect()).unwrap_or_default(),
             target,
             action,
         })
+    }
+}
+
+/// The largest number `kill` takes as a pid (`pid_t` is an `i32`). 0 and the negative numbers
+/// name process groups, never one process.
+const MAX_PID: u64 = i32::MAX as u64;
+
+/// A number of seconds from 0 to [`MAX_WAIT_SECONDS`], given to `option`.
+fn seconds(option: &str, text: &str) -> Result<Duration, Failure> {
+    let bad = || {
+        Failure::usage(format!("option `{option}`: `{text}` is not a number of seconds from 0 to {MAX_WAIT_SECONDS}"))
+    };
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if (0.0..=MAX_WAIT_SECONDS).contains(&seconds) => {
+            Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+        }
+        _ => Err(bad()),
     }
 }
 
@@ -193,5 +218,39 @@ mod tests {
         assert_eq!((args.pid.as_deref(), args.target, args.action), (Some("42"), None, Some(Action::Stop)));
         let err = CtlArgs::parse(words("ginkgoctl x dance")).unwrap_err();
         assert!(err.message().starts_with("invalid action `dance`"), "{err}");
+    }
+
+    #[test]
+    fn a_timeout_is_seconds_from_0_to_a_day() {
+        let args = CtlArgs::parse(words("ginkgoctl --timeout 0.25 x stop")).unwrap();
+        assert_eq!(args.timeout, Some(Duration::from_millis(250)));
+        assert_eq!(CtlArgs::parse(words("ginkgoctl --timeout 0 x stop")).unwrap().timeout, Some(Duration::ZERO));
+        for bad in ["inf", "-inf", "NaN", "-1", "1e20", "86400.5", "soon", ""] {
+            let err =
+                CtlArgs::parse(vec!["ginkgoctl".into(), format!("--timeout={bad}").into(), "x".into(), "stop".into()])
+                    .unwrap_err();
+            assert_eq!(err.code(), 2);
+            assert_eq!(
+                err.message(),
+                format!("option `--timeout`: `{bad}` is not a number of seconds from 0 to 86400"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pid_given_as_a_number_is_a_real_pid() {
+        assert_eq!(CtlArgs::parse(words("ginkgoctl -p 4194305 stop")).unwrap().pid.as_deref(), Some("4194305"));
+        for bad in ["0", "2147483648", "99999999999999999999"] {
+            let result = CtlArgs::parse(words(&format!("ginkgoctl -p {bad} stop")));
+            match bad.parse::<u64>() {
+                Ok(_) => assert_eq!(
+                    result.unwrap_err().message(),
+                    format!("option `-p`: `{bad}` is not a pid (1 to 2147483647)")
+                ),
+                // Not even a number: a pidfile's name, which `stop` looks for.
+                Err(_) => assert_eq!(result.unwrap().pid.as_deref(), Some(bad)),
+            }
+        }
     }
 }

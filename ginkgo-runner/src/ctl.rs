@@ -11,7 +11,7 @@ use crate::args::{Action, CTL_HELP, CTL_USAGE, CtlArgs};
 use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
-use crate::{Failure, Registry, files, logtail, pidfile, process};
+use crate::{Failure, Registry, logtail, pidfile, process};
 
 /// How much longer than the service's own `stop_timeout` `stop` waits for the process to exit.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
@@ -40,6 +40,8 @@ pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, 
         Action::Start => ctl.start(),
         Action::Stop => ctl.stop(),
         Action::Restart => {
+            // Everything a start checks, before the running process is stopped.
+            ctl.plan()?.check_files()?;
             let stopped = ctl.stop()?;
             if stopped != 0 {
                 return Ok(stopped);
@@ -115,19 +117,20 @@ impl Ctl<'_> {
     }
 
     fn stop_timeout(&self) -> Duration {
-        if let Some(seconds) = self.args.timeout {
-            return Duration::from_secs_f64(seconds.max(0.0));
+        if let Some(timeout) = self.args.timeout {
+            return timeout;
         }
         let configured = match &self.args.target {
             Some(target) => load_config(target, &self.args.sets).map(|c| STOP_TIMEOUT.get(&c)).unwrap_or(10.0),
             None => 10.0,
         };
-        Duration::from_secs_f64(configured.max(0.0)) + STOP_MARGIN
+        // Loading checked the setting's range; a conversion that cannot panic all the same.
+        Duration::try_from_secs_f64(configured).unwrap_or(Duration::from_secs(10)) + STOP_MARGIN
     }
 
     fn start(&self) -> Result<u8, Failure> {
         let plan = self.plan()?;
-        files::check(&plan)?;
+        plan.check_files()?;
         match pidfile::look_up(&plan.pidfile)? {
             Lookup::Running(daemon) => return Ok(already_running(&daemon)),
             Lookup::Untrusted(why) => return Err(Failure::failed(why)),

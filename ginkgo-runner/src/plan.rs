@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ginkgo::{Backend, Config};
-use nix::unistd::{Gid, Group, Uid, User};
+use nix::unistd::{AccessFlags, Gid, Group, Uid, User};
 
 use crate::error::chain;
 use crate::registry::normalize;
@@ -87,19 +87,18 @@ impl Plan {
         if let Some(detail) = &log.detail {
             check_log_config(detail)?;
         }
+        // Loading checked the range; a conversion that cannot panic all the same.
         let stop_timeout = STOP_TIMEOUT.get(&config);
-        if !(stop_timeout.is_finite() && stop_timeout > 0.0) {
-            return Err(Failure::usage(format!(
-                "setting `stop_timeout`: {stop_timeout} is not a positive number of seconds"
-            )));
-        }
+        let stop_timeout = Duration::try_from_secs_f64(stop_timeout).map_err(|_| {
+            Failure::usage(format!("setting `stop_timeout`: {stop_timeout} is not a number of seconds"))
+        })?;
         Ok(Plan {
             target: target.to_string(),
             service,
             rundir: path(RUNDIR.get(&config)),
             umask: UMASK.get(&config).0,
             identity: identity(USER.get(&config).as_deref(), GROUP.get(&config).as_deref())?,
-            stop_timeout: Duration::from_secs_f64(stop_timeout),
+            stop_timeout,
             config,
             backend,
             daemon,
@@ -107,6 +106,60 @@ impl Plan {
             logfile,
             log,
         })
+    }
+}
+
+impl Plan {
+    /// What starting needs from the file system, checked before anything is written: `rundir`
+    /// is a folder; the pidfile, the log file and every `logconfig` output file name a file (not
+    /// a folder) in a folder that exists and is writable; the pidfile is none of the log files;
+    /// and none of them breaks the rules for files opened as root ([`crate::files::check`]).
+    pub(crate) fn check_files(&self) -> Result<(), Failure> {
+        if let Some(dir) = &self.rundir {
+            check_folder("rundir", dir, AccessFlags::X_OK)?;
+        }
+        let mut files = vec![("pidfile", self.pidfile.clone())];
+        files.extend(self.logfile.iter().map(|log| ("logfile", log.clone())));
+        let outputs = self.log.detail.iter().flat_map(|detail| &detail.outputs);
+        files.extend(outputs.filter(|o| *o != "stderr" && *o != "stdout").map(|o| ("logconfig.outputs", o.into())));
+        for (setting, path) in &files {
+            check_file(setting, path)?;
+        }
+        if let Some((setting, _)) = files[1..].iter().find(|(_, path)| *path == self.pidfile) {
+            return Err(Failure::usage(format!(
+                "setting `pidfile`: {} is also the `{setting}` file",
+                self.pidfile.display()
+            )));
+        }
+        // Then the rules for files opened as root: no planted links, no files of others.
+        crate::files::check(self)
+    }
+}
+
+/// `path` can be created or appended to: it names a file that is not a folder, in a writable
+/// folder.
+fn check_file(setting: &str, path: &Path) -> Result<(), Failure> {
+    let culprit = |what: String| Failure::usage(format!("setting `{setting}`: {what}"));
+    let (Some(folder), Some(_)) = (path.parent(), path.file_name()) else {
+        return Err(culprit(format!("{} names no file", path.display())));
+    };
+    if path.is_dir() {
+        return Err(culprit(format!("{} is a directory", path.display())));
+    }
+    check_folder(setting, folder, AccessFlags::W_OK | AccessFlags::X_OK)
+}
+
+/// `folder` exists, is a folder, and allows `access`.
+fn check_folder(setting: &str, folder: &Path, access: AccessFlags) -> Result<(), Failure> {
+    let culprit = |what: String| Failure::usage(format!("setting `{setting}`: {what}"));
+    match std::fs::metadata(folder) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            Err(culprit(format!("directory {} does not exist", folder.display())))
+        }
+        Err(err) => Err(culprit(format!("cannot use directory {}: {err}", folder.display()))),
+        Ok(meta) if !meta.is_dir() => Err(culprit(format!("{} is not a directory", folder.display()))),
+        Ok(_) => nix::unistd::access(folder, access)
+            .map_err(|err| culprit(format!("cannot use directory {}: {}", folder.display(), err.desc()))),
     }
 }
 
@@ -120,10 +173,14 @@ pub(crate) fn is_config_file(target: &str) -> bool {
 pub(crate) fn load_config(target: &str, sets: &[String]) -> Result<Config, Failure> {
     let mut builder = Config::builder();
     if is_config_file(target) {
-        if !Path::new(target).is_file() {
-            return Err(Failure::usage(format!("config file {target} does not exist")));
+        match std::fs::metadata(target) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Failure::usage(format!("config file {target} does not exist")));
+            }
+            Ok(meta) if meta.is_dir() => return Err(Failure::usage(format!("config file {target} is a directory"))),
+            // Anything else wrong with it (not a regular file, too large, unreadable) the loader says.
+            _ => builder = builder.file(target),
         }
-        builder = builder.file(target);
     }
     for pair in sets {
         builder = builder.set_pair(pair).map_err(|err| Failure::usage(err.to_string()))?;
@@ -233,6 +290,9 @@ fn find_group(name: &str) -> Result<Gid, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use ginkgo::config::all_settings;
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -262,4 +322,34 @@ mod tests {
         let root = identity(Some("0"), None).unwrap().unwrap();
         assert_eq!(root.uid, Some(Uid::from_raw(0)));
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever text any setting of the runner (and `async`) is given, resolving a plan gives
+        /// a plan or one line of usage error: never a panic.
+        #[test]
+        fn any_text_for_any_setting_resolves_or_is_one_usage_line(
+            index in 0..all_settings().len(),
+            text in prop_oneof![
+                prop::sample::select(vec![
+                    "nan", "inf", "-inf", "-1", "0", "1e20", "1e400", "86400.0001", "0.0001", "077", "0o777", "0o1000",
+                    "yes", "[", "{", "[a, b]", "{level = loud}", "{outputs = [\"\"]}", "{levels = {x = 1}}", "\"\"",
+                    "18446744073709551616", "root", "65534", "/", "..", "",
+                ]).prop_map(String::from),
+                "\\PC{0,24}",
+                any::<f64>().prop_map(|f| format!("{f:?}")),
+            ],
+        ) {
+            let registry = Registry::new().register("t.T", || Idle);
+            let name = all_settings()[index].name();
+            if let Err(failure) = Plan::resolve(&registry, "t.T", &[format!("{name}={text}")], false) {
+                prop_assert_eq!(failure.code(), 2);
+                prop_assert!(!failure.message().contains('\n'), "{}", failure.message());
+            }
+        }
+    }
+
+    struct Idle;
+    impl ginkgo::Service for Idle {}
 }

@@ -46,7 +46,7 @@ pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Fai
         print!("{}", plan.config.help());
         return Ok(0);
     }
-    files::check(&plan)?;
+    plan.check_files()?;
     println!("Starting process with {target}...");
     if plan.daemon { start_daemon(registry, plan) } else { run(registry, plan, None) }
 }

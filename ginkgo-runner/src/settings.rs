@@ -59,10 +59,14 @@ setting!(pub static GROUP: Option<String> {
     help: "Run as this group once the service is ready (name or gid)",
 });
 
+/// The longest wait, in seconds, that `stop_timeout` and `ginkgoctl --timeout` accept: a day.
+pub(crate) const MAX_WAIT_SECONDS: f64 = 86_400.0;
+
 setting!(pub static STOP_TIMEOUT: f64 {
     name: "stop_timeout",
     default: 10.0,
     help: "Seconds the whole tree gets to stop before the process exits anyway",
+    range: 0.001..=MAX_WAIT_SECONDS,
 });
 
 /// The `logconfig` table: per-module levels, a format, and where the lines go.
@@ -84,10 +88,23 @@ pub struct LogConfig {
     pub outputs: Vec<String>,
 }
 
-/// A file mode creation mask. Written as an octal string (`"027"`) or a TOML octal number
-/// (`0o027`).
+/// A file mode creation mask, always written in octal digits, from every source: `"027"`,
+/// `027` (in the environment or `--set`), `0o027` or `27` all mean the mask 0o027.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Umask(pub u32);
+
+impl Umask {
+    /// The mask whose octal digits are `text` (`027`, `0o027`, `27`).
+    fn from_octal(text: &str) -> Option<Umask> {
+        let digits = text.trim();
+        let digits = digits.strip_prefix("0o").unwrap_or(digits);
+        let valid = !digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b));
+        match u32::from_str_radix(digits, 8) {
+            Ok(mask) if valid && mask <= 0o777 => Some(Umask(mask)),
+            _ => None,
+        }
+    }
+}
 
 impl Serialize for Umask {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -97,23 +114,53 @@ impl Serialize for Umask {
 
 impl<'de> Deserialize<'de> for Umask {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(u32),
-            Text(String),
-        }
-        let mask = match Raw::deserialize(deserializer)? {
-            Raw::Number(n) => n,
-            Raw::Text(text) => {
-                let digits = text.trim().trim_start_matches("0o");
-                u32::from_str_radix(digits, 8)
-                    .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an octal mask")))?
+        struct Octal;
+
+        impl serde::de::Visitor<'_> for Octal {
+            type Value = Umask;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an octal mask from 000 to 777")
             }
-        };
-        if mask > 0o777 {
-            return Err(serde::de::Error::custom(format!("umask {mask:o} is larger than 777")));
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Umask, E> {
+                Umask::from_octal(text).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+            }
+
+            /// A number's decimal digits are the octal digits: `umask = 27` is 0o027 (TOML's
+            /// `0o027` reaches here as text and means the same).
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Umask, E> {
+                Umask::from_octal(&number.to_string())
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Unsigned(number), &self))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Umask, E> {
+                match u64::try_from(number) {
+                    Ok(number) => self.visit_u64(number),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(number), &self)),
+                }
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Umask, E> {
+                Err(E::invalid_value(serde::de::Unexpected::Float(number), &self))
+            }
         }
-        Ok(Umask(mask))
+
+        deserializer.deserialize_any(Octal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_umask_is_octal_digits_however_it_is_written() {
+        for written in ["077", "0o077", "77", " 077 "] {
+            assert_eq!(Umask::from_octal(written), Some(Umask(0o077)), "{written}");
+        }
+        for bad in ["", "0o", "8", "1000", "-1", "0x1f", "7 7", "+7"] {
+            assert_eq!(Umask::from_octal(bad), None, "{bad}");
+        }
     }
 }

@@ -7,18 +7,24 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
 use event_listener::Event;
-use figment::providers::Env;
+use figment::error::Kind;
 use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
 use super::group::Group;
+use super::read::ReadError;
 use super::setting::{Declared, declared};
-use super::source::{ConfigFile, Overrides, insert_dotted, leaf_paths};
+use super::source::{ConfigFile, insert_dotted, leaf_paths};
+use super::text::Texts;
 use super::{ConfigError, ENV_PREFIX, suggest};
 use crate::state::lock;
 
 /// Keys that are understood without being settings.
 const SPECIAL_KEYS: [&str; 1] = ["service"];
+
+/// How many unknown keys of one source are named (with a suggestion) before the rest are only
+/// counted: a file of a hundred thousand keys must not cost a suggestion and a log line each.
+const MAX_UNKNOWN_KEYS: usize = 20;
 
 /// A configuration: the values of every declared [`Setting`](super::Setting), from the layers
 /// defaults < config file < environment (`GINKGO_…`) < explicit overrides (`--set`).
@@ -65,7 +71,8 @@ struct Inner {
 struct Sources {
     file: Option<PathBuf>,
     env: bool,
-    overrides: Overrides,
+    /// `--set` pairs: dotted name, text.
+    overrides: Vec<(String, String)>,
 }
 
 /// The values of one load.
@@ -79,6 +86,8 @@ pub(crate) struct Values {
 struct Slot {
     value: Arc<dyn Any + Send + Sync>,
     raw: Value,
+    /// The value as its type understood it, for help output: `077` for `--set umask=0o077`.
+    shown: Value,
     /// Goes up by one whenever a reload changes this value.
     version: u64,
 }
@@ -102,10 +111,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// Sets `key` (a dotted name) to `value`, parsed like an environment value (`180` is a
-    /// number, `true` a bool, anything else a string). Overrides win over every other layer.
+    /// Sets `key` (a dotted name) to `value`, a text that the setting's type reads as it would
+    /// read the same text from a file or the environment (`077` is 77 to a number, the mask
+    /// 0o077 to a umask, a name to a string). Overrides win over every other layer.
     pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.sources.overrides.pairs.push((key.into(), value.into()));
+        self.sources.overrides.push((key.into(), value.into()));
         self
     }
 
@@ -258,9 +268,9 @@ impl Config {
     }
 
     /// The current value of a setting as configuration syntax, for help output.
-    pub(crate) fn raw(&self, declared: &Declared) -> Option<Value> {
+    pub(crate) fn shown(&self, declared: &Declared) -> Option<Value> {
         let index = declared.index.get()?;
-        self.inner.values.load().slots.get(*index)?.as_ref().map(|s| s.raw.clone())
+        self.inner.values.load().slots.get(*index)?.as_ref().map(|s| s.shown.clone())
     }
 }
 
@@ -308,16 +318,14 @@ impl Values {
             figment = figment.merge(file.clone());
         }
         if sources.env {
-            let env = Env::prefixed(ENV_PREFIX).split("__");
-            if let Ok(data) = env.data() {
-                let keys: Vec<String> = data.values().flat_map(leaf_paths).collect();
-                warnings.extend(unknown_keys(&keys, "environment"));
-            }
+            let env = Texts::from_environment()?;
+            warnings.extend(unknown_keys(&leaf_paths(env.values()), "environment"));
             figment = figment.merge(env);
         }
-        if !sources.overrides.pairs.is_empty() {
-            warnings.extend(unknown_keys(&leaf_paths(&sources.overrides.dict()), "--set"));
-            figment = figment.merge(sources.overrides.clone());
+        if !sources.overrides.is_empty() {
+            let overrides = Texts::from_pairs(&sources.overrides)?;
+            warnings.extend(unknown_keys(&leaf_paths(overrides.values()), "--set"));
+            figment = figment.merge(overrides);
         }
 
         // Merge the layers once; each setting then reads its own part.
@@ -325,19 +333,19 @@ impl Values {
         let mut slots = Vec::new();
         for declared in declared() {
             let raw = root.find_ref(declared.name).cloned().unwrap_or_else(|| declared.default_value());
-            let value = (declared.extract)(&raw).map_err(|mut err| {
-                err.metadata = figment.get_metadata(raw.tag()).cloned();
+            let (value, shown) = (declared.extract)(&raw).map_err(|mut err| {
                 // The path within the setting (a key of a table setting) goes after its name.
                 let within = std::mem::take(&mut err.path);
                 err.path = declared.name.split('.').map(String::from).chain(within).collect();
-                describe(*err, declared, file.as_ref())
+                let origin = figment.get_metadata(err.tag.unwrap_or_else(|| raw.tag()));
+                describe(&err, origin, declared, file.as_ref())
             })?;
             let version = match previous.and_then(|p| p.slots.get(slots.len())).and_then(Option::as_ref) {
                 Some(old) if old.raw == raw => old.version,
                 Some(old) => old.version + 1,
                 None => 0,
             };
-            slots.push(Some(Slot { value, raw, version }));
+            slots.push(Some(Slot { value, raw, shown, version }));
         }
         let merged = root.into_dict().unwrap_or_default();
         Ok(Values { figment, merged, slots, warnings })
@@ -361,41 +369,71 @@ fn unknown_keys(keys: &[String], source: &str) -> Vec<String> {
                     || name.strip_prefix(key).is_some_and(|rest| rest.starts_with('.'))
             })
     };
-    keys.iter()
-        .filter(|key| !known(key))
+    let unknown: Vec<&String> = keys.iter().filter(|key| !known(key)).collect();
+    let mut warnings: Vec<String> = unknown
+        .iter()
+        .take(MAX_UNKNOWN_KEYS)
         .map(|key| match suggest::closest(key, names.iter().copied()) {
             Some(near) => format!("{source}: unknown setting `{key}`; did you mean `{near}`?"),
             None => format!("{source}: unknown setting `{key}`"),
         })
-        .collect()
+        .collect();
+    if unknown.len() > MAX_UNKNOWN_KEYS {
+        warnings.push(format!("{source}: {} more unknown settings", unknown.len() - MAX_UNKNOWN_KEYS));
+    }
+    warnings
 }
 
 /// One line naming where the bad value came from, the setting, the expected type and the value.
-fn describe(err: figment::Error, declared: &Declared, file: Option<&ConfigFile>) -> ConfigError {
-    let origin = err.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_default();
-    let place = match (&err.metadata, file) {
+fn describe(err: &ReadError, origin: Option<&Metadata>, declared: &Declared, file: Option<&ConfigFile>) -> ConfigError {
+    let place = match (origin, file) {
         (Some(meta), Some(file)) if matches!(&meta.source, Some(figment::Source::File(p)) if *p == file.path) => {
             match file.line_of(&err.path) {
                 Some(line) => format!("{}:{line}", file.path.display()),
                 None => file.path.display().to_string(),
             }
         }
-        _ if origin.contains("environment") => format!("environment variable {}", declared.env_var()),
-        _ if origin == "--set" => "--set".to_string(),
-        _ => origin,
+        (Some(meta), _) if meta.name == "environment" => format!("environment variable {}", env_var_of(&err.path)),
+        (Some(meta), _) => meta.name.to_string(),
+        (None, _) => String::new(),
     };
     let full = err.path.join(".");
     let what = match &err.kind {
-        figment::error::Kind::InvalidType(actual, expected) if full != declared.name => {
+        Kind::InvalidType(actual, expected) if full != declared.name => {
             format!("setting `{}`: `{full}` expects {expected}, found {actual}", declared.name)
         }
-        figment::error::Kind::InvalidType(actual, _) => {
+        Kind::InvalidType(actual, _) => {
             format!("setting `{}` expects {}, found {actual}", declared.name, declared.type_name())
         }
-        figment::error::Kind::InvalidValue(actual, expected) => {
+        Kind::InvalidValue(actual, expected) if full != declared.name => {
+            format!("setting `{}`: `{full}` expects {expected}, found {actual}", declared.name)
+        }
+        Kind::InvalidValue(actual, expected) => {
             format!("setting `{}` expects {expected}, found {actual}", declared.name)
+        }
+        Kind::UnknownField(key, known) => {
+            let hint = match suggest::closest(key, known.iter().copied()) {
+                Some(near) => format!("; did you mean `{near}`?"),
+                None => format!(" (known keys: {})", known.join(", ")),
+            };
+            format!("setting `{}`: unknown key `{key}`{hint}", declared.name)
+        }
+        Kind::UnknownVariant(found, known) => {
+            format!("setting `{}` expects one of {}, found `{found}`", declared.name, known.join(", "))
         }
         other => format!("setting `{}`: {other}", declared.name),
     };
-    if place.is_empty() { ConfigError::new(what) } else { ConfigError::new(format!("{place}: {what}")) }
+    let line = if place.is_empty() { what } else { format!("{place}: {what}") };
+    ConfigError::new(line)
+}
+
+/// The environment variable that set the value at `path`: the one for the longest part of the
+/// path that names a variable (a list or table given as text is one variable).
+fn env_var_of(path: &[String]) -> String {
+    let name = |parts: &[String]| format!("{ENV_PREFIX}{}", parts.join("__").to_uppercase());
+    (1..=path.len())
+        .rev()
+        .map(|len| name(&path[..len]))
+        .find(|var| std::env::var_os(var).is_some())
+        .unwrap_or_else(|| name(path))
 }

@@ -6,6 +6,7 @@ use figment::value::Value;
 use serde::de::DeserializeOwned;
 
 use super::config::Values;
+use super::read::read;
 
 /// The values under a dotted prefix, such as every `flask.*` key. A missing key reads as
 /// `None`, never a panic. The view keeps the values of the moment it was made.
@@ -40,9 +41,10 @@ impl Group {
         &self.prefix
     }
 
-    /// The value at `key` read as `T`; `None` if it is missing or is not a `T`.
+    /// The value at `key` read as `T`, as a setting of that type would read it; `None` if it
+    /// is missing or is not a `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.values.figment.extract_inner(&self.path(key)).ok()
+        read(&self.value(key)?).ok()
     }
 
     /// The raw value at `key`, if any.

@@ -8,7 +8,8 @@ use super::setting::declared;
 /// The narrowest name column, as the original runner printed it.
 const MIN_NAME_WIDTH: usize = 14;
 
-/// `config settings:` then one line per setting: name, help, `[current value]`. The name
+/// `config settings:` then one line per setting: name, help, `(valid range)` if it declares one,
+/// `[current value]`. The name
 /// column is as wide as the longest name (at least 14), and a help text's later lines are
 /// indented to the help column.
 pub(crate) fn render(config: &Config) -> String {
@@ -18,8 +19,11 @@ pub(crate) fn render(config: &Config) -> String {
     let indent = " ".repeat(2 + width + 1);
     let mut out = String::from("config settings:\n");
     for declared in all {
-        let current = config.raw(declared).unwrap_or_else(|| declared.default_value());
-        let help = declared.help.trim().lines().map(str::trim).collect::<Vec<_>>().join(&format!("\n{indent}"));
+        let current = config.shown(declared).unwrap_or_else(|| declared.default_value());
+        let mut help = declared.help.trim().lines().map(str::trim).collect::<Vec<_>>().join(&format!("\n{indent}"));
+        if let Some(valid) = declared.valid() {
+            help.push_str(&format!(" ({valid})"));
+        }
         out.push_str(&format!("  {:<width$} {help} [{}]\n", declared.name, render_value(&current)));
     }
     out

@@ -10,15 +10,19 @@ mod config;
 mod error;
 mod group;
 mod help;
+mod read;
 mod setting;
 mod source;
 mod suggest;
+mod text;
 mod watch;
 
 pub use config::{Config, ConfigBuilder};
 pub use error::ConfigError;
 pub use group::Group;
 pub use setting::{__private, Declared, Setting, all_settings};
+pub use source::MAX_FILE_SIZE;
+pub use text::MAX_TEXT_SIZE;
 pub use watch::Watch;
 
 /// The prefix of environment variables that set values: `GINKGO_RATE_PER_MINUTE=180`.

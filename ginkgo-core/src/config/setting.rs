@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Config;
+use super::read::{ReadError, read};
 use super::watch::Watch;
 
 /// Declares a [`Setting`]: a `static` with a dotted name, a typed default and a help text. It is
@@ -33,6 +34,34 @@ use super::watch::Watch;
 /// assert_eq!(RATE.get(&config), 180);
 /// assert_eq!(RATE.get(&Config::defaults()), 60);
 /// ```
+///
+/// A setting can also say which values of its type it accepts: `range: LOW..=HIGH` for a
+/// number (shown by the help), `check: FUNCTION` (from `&T` to `Result<(), String>`, the error
+/// saying what is wrong) for anything else. Loading and reloading refuse any other value, from
+/// any source, before anything uses it:
+///
+/// ```
+/// use ginkgo_core::{setting, Config};
+///
+/// setting!(pub static TIMEOUT: f64 {
+///     name: "example.timeout",
+///     default: 10.0,
+///     help: "Seconds to wait",
+///     range: 0.001..=3600.0,
+/// });
+/// setting!(pub static NAME: String {
+///     name: "example.name",
+///     default: "ginkgo".to_string(),
+///     help: "A name",
+///     check: |name: &String| if name.is_empty() { Err("the name is empty".into()) } else { Ok(()) },
+/// });
+///
+/// let err = Config::builder().env(false).set("example.timeout", "inf").load().unwrap_err();
+/// assert_eq!(err.to_string(), "--set: setting `example.timeout` expects a value from 0.001 to 3600.0, found inf");
+/// let err = Config::builder().env(false).set("example.name", "''").load().unwrap_err();
+/// assert_eq!(err.to_string(), "--set: setting `example.name`: the name is empty");
+/// assert_eq!(TIMEOUT.declared().valid().as_deref(), Some("0.001 to 3600.0"));
+/// ```
 #[macro_export]
 macro_rules! setting {
     (
@@ -40,7 +69,10 @@ macro_rules! setting {
         $vis:vis static $ident:ident : $ty:ty {
             name: $name:literal,
             default: $default:expr,
-            help: $help:literal $(,)?
+            help: $help:literal
+            $(, range: $range:expr)?
+            $(, check: $check:expr)?
+            $(,)?
         }
     ) => {
         #[doc = concat!("The setting `", $name, "`: ", $help)]
@@ -52,7 +84,11 @@ macro_rules! setting {
                 $help,
                 ::std::any::type_name::<$ty>,
                 || $crate::config::__private::to_value::<$ty>(&{ $default }),
-                $crate::config::__private::extract::<$ty>,
+                |value| $crate::config::__private::extract::<$ty>(value, &[
+                    $( &|v: &$ty| $crate::config::__private::within(v, $range), )?
+                    $( &|v: &$ty| $crate::config::__private::passes(v, $check), )?
+                ]),
+                || None $( .or(Some($crate::config::__private::range_text::<$ty>($range))) )?,
             );
             $crate::config::__private::inventory::submit! {
                 $crate::config::__private::Registered(&DECLARED)
@@ -153,15 +189,18 @@ impl<T> std::fmt::Debug for Setting<T> {
     }
 }
 
-type Extract = fn(&Value) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>>;
+/// Reads a setting's value: the typed value, and how it looks written back (for help output).
+type Extract = fn(&Value) -> Result<(Arc<dyn Any + Send + Sync>, Value), ReadError>;
 
-/// What is known of a declared setting without its type: name, help, type, default.
+/// What is known of a declared setting without its type: name, help, type, default, the values
+/// it accepts.
 pub struct Declared {
     pub(crate) name: &'static str,
     pub(crate) help: &'static str,
     type_name: fn() -> &'static str,
     default: fn() -> Value,
     pub(crate) extract: Extract,
+    valid: fn() -> Option<String>,
     /// Position in the process-wide list of settings, fixed on first use.
     pub(crate) index: OnceLock<usize>,
 }
@@ -174,8 +213,9 @@ impl Declared {
         type_name: fn() -> &'static str,
         default: fn() -> Value,
         extract: Extract,
+        valid: fn() -> Option<String>,
     ) -> Self {
-        Declared { name, help, type_name, default, extract, index: OnceLock::new() }
+        Declared { name, help, type_name, default, extract, valid, index: OnceLock::new() }
     }
 
     /// The dotted name.
@@ -196,6 +236,11 @@ impl Declared {
     /// The default, as a configuration value.
     pub fn default_value(&self) -> Value {
         (self.default)()
+    }
+
+    /// The range of values it accepts, when it declares one: `1 to 60000`.
+    pub fn valid(&self) -> Option<String> {
+        (self.valid)()
     }
 
     /// The environment variable that sets it: `GINKGO_` then the name in capitals, with `__`
@@ -230,6 +275,10 @@ fn short_type(full: &str) -> String {
 
 #[doc(hidden)]
 pub mod __private {
+    use std::fmt::Debug;
+    use std::ops::RangeInclusive;
+
+    use super::super::read::out_of_range;
     use super::*;
 
     pub use inventory;
@@ -246,13 +295,40 @@ pub mod __private {
         Value::serialize(value).unwrap_or_else(|err| Value::from(format!("(default cannot be shown: {err})")))
     }
 
-    pub fn extract<T: DeserializeOwned + Send + Sync + 'static>(
+    pub use super::super::read::ReadError;
+
+    /// A check of a read value.
+    pub type Check<'a, T> = &'a dyn Fn(&T) -> Result<(), ReadError>;
+
+    /// Reads `value` as a `T`, then applies the setting's checks.
+    pub fn extract<T: DeserializeOwned + Serialize + Send + Sync + 'static>(
         value: &Value,
-    ) -> Result<Arc<dyn Any + Send + Sync>, Box<figment::Error>> {
-        match value.deserialize::<T>() {
-            Ok(value) => Ok(Arc::new(value)),
-            Err(err) => Err(Box::new(err)),
+        checks: &[Check<'_, T>],
+    ) -> Result<(Arc<dyn Any + Send + Sync>, Value), ReadError> {
+        let typed: T = read(value)?;
+        for check in checks {
+            check(&typed).map_err(|err| err.at(value.tag()))?;
         }
+        let shown = to_value(&typed);
+        Ok((Arc::new(typed), shown))
+    }
+
+    /// `value` is within `range`; NaN never is.
+    pub fn within<T: PartialOrd + Debug>(value: &T, range: RangeInclusive<T>) -> Result<(), ReadError> {
+        match range.contains(value) {
+            true => Ok(()),
+            false => Err(out_of_range(format!("{value:?}"), format!("a value from {}", range_text(range)))),
+        }
+    }
+
+    /// `check` accepts `value`.
+    pub fn passes<T>(value: &T, check: impl Fn(&T) -> Result<(), String>) -> Result<(), ReadError> {
+        check(value).map_err(|why| ReadError::new(figment::error::Kind::Message(why)))
+    }
+
+    /// `1 to 60000`.
+    pub fn range_text<T: Debug>(range: RangeInclusive<T>) -> String {
+        format!("{:?} to {:?}", range.start(), range.end())
     }
 }
 

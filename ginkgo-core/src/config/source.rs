@@ -1,5 +1,6 @@
 //! Reading a config file into a dictionary, with errors that say where.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use figment::value::{Dict, Value};
@@ -35,18 +36,26 @@ impl Format {
     }
 }
 
+/// The largest config file read, in bytes. A real one is a few kilobytes; this is a thousand
+/// times that, and bounds what a file can cost to load (its parsed values take some twenty
+/// times its size in memory).
+pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+
 impl ConfigFile {
-    /// Reads and parses `path`; a syntax error names the file, line and column.
+    /// Reads and parses `path`; a syntax error names the file, line and column. A file that is
+    /// no regular file, or larger than [`MAX_FILE_SIZE`], is refused before it is read.
     pub(crate) fn read(path: &Path) -> Result<ConfigFile, ConfigError> {
         let format = Format::of(path)?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| ConfigError::new(format!("{}: cannot read config file", path.display())).with_source(err))?;
+        let text = read_bounded(path)?;
         let values = match format {
-            Format::Toml => toml::from_str::<Dict>(&text).map_err(|err| {
-                let at = err.span().map(|span| line_col(&text, span.start)).unwrap_or((1, 1));
-                let message = err.message().trim_end().to_string();
-                ConfigError::new(format!("{}:{}:{}: syntax error: {message}", path.display(), at.0, at.1))
-            })?,
+            Format::Toml => {
+                let table = toml::de::DeTable::parse(&text).map_err(|err| {
+                    let at = err.span().map(|span| line_col(&text, span.start)).unwrap_or((1, 1));
+                    let message = err.message().trim_end().replace('\n', " ");
+                    ConfigError::new(format!("{}:{}:{}: syntax error: {message}", path.display(), at.0, at.1))
+                })?;
+                toml_table(table.get_ref())
+            }
             Format::Json => serde_json::from_str::<Dict>(&text).map_err(|err| {
                 let message = err.to_string();
                 let message = message.split(" at line ").next().unwrap_or(&message).to_string();
@@ -76,9 +85,70 @@ impl ConfigFile {
     }
 }
 
+/// The text of the file at `path`, if it is a regular file within the size limit; never more
+/// than the limit is read, even from a file that grows meanwhile.
+fn read_bounded(path: &Path) -> Result<String, ConfigError> {
+    let shown = path.display();
+    let cannot_read =
+        |err: std::io::Error| ConfigError::new(format!("{shown}: cannot read config file")).with_source(err);
+    let meta = std::fs::metadata(path).map_err(cannot_read)?;
+    if meta.is_dir() {
+        return Err(ConfigError::new(format!("{shown}: is a directory, not a config file")));
+    }
+    if !meta.is_file() {
+        return Err(ConfigError::new(format!("{shown}: not a regular file")));
+    }
+    let too_large =
+        || ConfigError::new(format!("{shown}: config file larger than the limit of {} MiB", MAX_FILE_SIZE >> 20));
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes))
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        ConfigError::new(format!("{shown}: not UTF-8 text (byte {at} is not)"))
+    })
+}
+
+/// A parsed TOML table as configuration values. An integer written in hexadecimal, octal or
+/// binary keeps its text (`0o027`), so that a setting whose type reads digits in a base of its
+/// own (a umask) sees what was written; other types read it as the number it is.
+fn toml_table(table: &toml::de::DeTable<'_>) -> Dict {
+    table.iter().map(|(key, value)| (key.get_ref().to_string(), toml_value(value.get_ref()))).collect()
+}
+
+fn toml_value(value: &toml::de::DeValue<'_>) -> Value {
+    use toml::de::DeValue;
+    match value {
+        DeValue::String(text) => Value::from(text.to_string()),
+        DeValue::Integer(integer) => match (integer.radix(), integer.as_str().parse::<i64>()) {
+            (10, Ok(number)) => Value::from(number),
+            _ => Value::from(integer.to_string()),
+        },
+        DeValue::Float(float) => match float.as_str().parse::<f64>() {
+            Ok(number) => Value::from(number),
+            Err(_) => Value::from(float.to_string()),
+        },
+        DeValue::Boolean(truth) => Value::from(*truth),
+        DeValue::Datetime(datetime) => Value::from(datetime.to_string()),
+        DeValue::Array(items) => Value::from(items.iter().map(|item| toml_value(item.get_ref())).collect::<Vec<_>>()),
+        DeValue::Table(table) => Value::from(toml_table(table)),
+    }
+}
+
 /// 1-based line and column of byte `offset` in `text`.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -91,33 +161,6 @@ impl Provider for ConfigFile {
 
     fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
         Ok(Profile::Default.collect(self.values.clone()))
-    }
-}
-
-/// Values given on the command line (`--set key=value`), parsed like environment values.
-#[derive(Clone, Default)]
-pub(crate) struct Overrides {
-    pub(crate) pairs: Vec<(String, String)>,
-}
-
-impl Overrides {
-    pub(crate) fn dict(&self) -> Dict {
-        let mut dict = Dict::new();
-        for (key, raw) in &self.pairs {
-            let value: Value = raw.parse().unwrap_or_else(|_| Value::from(raw.clone()));
-            insert_dotted(&mut dict, key, value);
-        }
-        dict
-    }
-}
-
-impl Provider for Overrides {
-    fn metadata(&self) -> Metadata {
-        Metadata::named("--set")
-    }
-
-    fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
-        Ok(Profile::Default.collect(self.dict()))
     }
 }
 
