@@ -15,6 +15,7 @@ use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, StreamClient, StreamServer};
 use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, Backoff, BoxError, Context, ErrorKind, Readiness, Service, ServiceHandle, State, async_trait};
+use socket2::{Domain, Socket, Type};
 
 /// Every log line of this test binary, to check what the services say (tests tell their lines
 /// apart by the service paths, which they make unique with a named root).
@@ -282,6 +283,39 @@ fn line_client(
     (client, lines)
 }
 
+/// A loopback port held by the test: bound, so that no other socket can take it (another test's
+/// connection, or a client connecting to itself), yet refusing connections until
+/// [`listen`](Port::listen). A port merely closed and bound again later can be taken in between.
+struct Port {
+    _held: Socket,
+    address: SocketAddr,
+}
+
+impl Port {
+    fn new() -> Port {
+        let held = shared_socket();
+        held.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+        let address = held.local_addr().unwrap().as_socket().unwrap();
+        Port { _held: held, address }
+    }
+
+    /// A listener on the port; once it is dropped, the port refuses connections again.
+    fn listen(&self) -> TcpListener {
+        let socket = shared_socket();
+        socket.bind(&self.address.into()).unwrap();
+        socket.listen(128).unwrap();
+        socket.into()
+    }
+}
+
+/// A TCP socket that may share its port with the other sockets of this process.
+fn shared_socket() -> Socket {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket.set_reuse_port(true).unwrap();
+    socket
+}
+
 /// Accepts one connection on a thread of its own, so that the test can wait for it with a
 /// deadline.
 fn accept(listener: &TcpListener) -> oneshot::Receiver<TcpStream> {
@@ -298,8 +332,8 @@ fn accept(listener: &TcpListener) -> oneshot::Receiver<TcpStream> {
 #[test]
 fn a_client_reconnects_after_the_server_goes_away_and_comes_back() {
     each_backend(|backend| async move {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
+        let port = Port::new();
+        let (address, listener) = (port.address, port.listen());
         let (client, mut lines) = line_client(move || Some(address.to_string()));
         let client = backend.service(client);
         within(backend, "start", client.start()).await.unwrap();
@@ -316,7 +350,7 @@ fn a_client_reconnects_after_the_server_goes_away_and_comes_back() {
         assert_eq!(client.state(), State::Ready);
 
         // It comes back on the same address; the client finds it.
-        let listener = TcpListener::bind(address).unwrap();
+        let listener = port.listen();
         let mut server_side = within(backend, "accept again", accept(&listener)).await.unwrap();
         server_side.write_all(b"two\n").unwrap();
         assert_eq!(within(backend, "line two", lines.next()).await.unwrap(), "two");
@@ -333,13 +367,14 @@ fn a_client_reconnects_after_the_server_goes_away_and_comes_back() {
 fn a_client_is_ready_once_connected_unless_told_otherwise() {
     each_backend(|backend| async move {
         // A port nobody listens on, until the test does.
-        let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let port = Port::new();
+        let address = port.address;
         let (client, _lines) = line_client(move || Some(address.to_string()));
         let client = backend.service(client);
         within(backend, "start_nowait", client.start_nowait()).await.unwrap();
         assert_eq!(client.state(), State::Starting);
         assert!(!client.service().is_connected());
-        let listener = TcpListener::bind(address).unwrap();
+        let listener = port.listen();
         let accepted = accept(&listener);
         within(backend, "ready", client.wait_ready(DEADLINE)).await.unwrap();
         let mut server_side = within(backend, "accept", accepted).await.unwrap();
@@ -353,7 +388,7 @@ fn a_client_is_ready_once_connected_unless_told_otherwise() {
         within(backend, "start", eager.start()).await.unwrap();
         assert_eq!(eager.state(), State::Ready);
         assert!(!eager.service().is_connected());
-        let listener = TcpListener::bind(address).unwrap();
+        let listener = port.listen();
         let _server_side = within(backend, "accept", accept(&listener)).await.unwrap();
         until(backend, "connected", || eager.service().is_connected()).await;
         within(backend, "stop", eager.stop()).await.unwrap();
@@ -412,7 +447,8 @@ fn a_client_without_an_address_yet_says_so_and_connects_once_it_has_one() {
 #[test]
 fn a_client_that_never_connects_fails_its_start_after_start_timeout() {
     each_backend(|backend| async move {
-        let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let port = Port::new();
+        let address = port.address;
         let (client, _lines) = line_client(move || Some(address.to_string()));
         let client = backend.service(client.with_start_timeout(Duration::from_millis(100)));
         let err = within(backend, "start", client.start()).await.unwrap_err();
