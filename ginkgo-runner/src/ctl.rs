@@ -8,6 +8,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::args::{Action, CTL_HELP, CTL_USAGE, CtlArgs};
+use crate::console::say;
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
 use crate::{Failure, Registry, logtail, pidfile, process};
@@ -21,11 +22,11 @@ const EXIT_POLL: Duration = Duration::from_millis(20);
 pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
     let args = CtlArgs::parse(argv)?;
     if args.version {
-        println!("ginkgoctl {}", env!("CARGO_PKG_VERSION"));
+        say!("ginkgoctl {}", env!("CARGO_PKG_VERSION"));
         return Ok(0);
     }
     if args.help {
-        println!("{CTL_USAGE}\n\n{CTL_HELP}");
+        say!("{CTL_USAGE}\n\n{CTL_HELP}");
         return Ok(0);
     }
     let Some(action) = args.action else {
@@ -123,20 +124,20 @@ impl Ctl<'_> {
         if let Some(pid) = pidfile::read(&plan.pidfile)?.filter(|pid| pidfile::alive(*pid)) {
             return Err(Failure::failed(format!("already running as PID {pid}")));
         }
-        println!("Starting process with {}...", plan.target);
+        say!("Starting process with {}...", plan.target);
         process::start_daemon(self.registry, plan)
     }
 
     fn stop(&self) -> Result<u8, Failure> {
         let Some((pid, _)) = self.pid()?.filter(|(pid, _)| pidfile::alive(*pid)) else {
-            println!("Process is NOT running.");
+            say!("Process is NOT running.");
             return Ok(0);
         };
-        println!("Stopping process {pid}...");
+        say!("Stopping process {pid}...");
         signal(pid, Signal::SIGTERM)?;
         let timeout = self.stop_timeout();
         if wait_for_exit(pid, timeout) {
-            println!("Process stopped.");
+            say!("Process stopped.");
             return Ok(0);
         }
         if !self.args.force {
@@ -146,7 +147,7 @@ impl Ctl<'_> {
         }
         signal(pid, Signal::SIGKILL)?;
         if wait_for_exit(pid, Duration::from_secs(5)) {
-            println!("Process killed.");
+            say!("Process killed.");
             Ok(0)
         } else {
             Err(Failure::failed(format!("process {pid} survived SIGKILL")))
@@ -159,10 +160,10 @@ impl Ctl<'_> {
             load_config(target, &self.args.sets)?;
         }
         let Some((pid, _)) = self.pid()?.filter(|(pid, _)| pidfile::alive(*pid)) else {
-            println!("Process is NOT running.");
+            say!("Process is NOT running.");
             return Ok(1);
         };
-        println!("Reloading process {pid}...");
+        say!("Reloading process {pid}...");
         signal(pid, Signal::SIGHUP)?;
         Ok(0)
     }
@@ -170,15 +171,15 @@ impl Ctl<'_> {
     fn status(&self) -> Result<u8, Failure> {
         match self.pid()? {
             Some((pid, _)) if pidfile::alive(pid) => {
-                println!("Process is running as {pid}.");
+                say!("Process is running as {pid}.");
                 Ok(0)
             }
             Some((pid, PidSource::Pidfile(path))) => {
-                println!("Process is NOT running, but its pidfile {} names PID {pid}.", path.display());
+                say!("Process is NOT running, but its pidfile {} names PID {pid}.", path.display());
                 Ok(1)
             }
             _ => {
-                println!("Process is NOT running.");
+                say!("Process is NOT running.");
                 Ok(3)
             }
         }

@@ -31,6 +31,7 @@
 //! Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the culprit.
 
 mod args;
+mod console;
 mod ctl;
 mod daemon;
 mod error;
@@ -67,7 +68,7 @@ fn exit_with(program: &str, outcome: Result<u8, Failure>) -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
-            eprintln!("{program}: error: {failure}");
+            console::write_stderr(&format!("{program}: error: {failure}"));
             ExitCode::from(failure.code())
         }
     }
