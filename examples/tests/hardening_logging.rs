@@ -78,7 +78,8 @@ fn ask(address: &str) -> String {
 /// How many `write` calls the log writer threads of `pid` have made, failed ones included
 /// (`/proc/PID/task/TID/io`): the way to know that lines were tried while the log was failing.
 fn log_writes(pid: u32) -> u64 {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"));
+    let tasks = tasks.unwrap_or_else(|err| panic!("process {pid} is gone: {err}"));
     tasks
         .filter_map(|task| {
             let task = task.ok()?.path();
@@ -256,16 +257,21 @@ fn a_log_reader_that_never_reads_again_delays_the_exit_only_briefly() {
     drop(stderr);
 }
 
-/// A daemon of `fixture.Chatty` logging to `logs/app.log` in `home`, started by `launcher`
-/// (which gets the daemon's command line as its last arguments). None if the launcher failed
-/// (the fault cannot be set up here).
-fn start_chatty_daemon(home: &Home, launcher: &[&str]) -> Option<u32> {
+/// `fixture.Chatty` logging to `logs/app.log` in `home` (made here), flooding 64 lines per
+/// connection.
+fn chatty_logging_to_a_file(home: &Home) -> Command {
     let logs = home.file("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let daemon = chatty(home, &["fixture.flood=64", &format!("logfile={}", logs.join("app.log").display())]);
+    chatty(home, &["fixture.flood=64", &format!("logfile={}", logs.join("app.log").display())])
+}
+
+/// Starts `service` as a daemon (`-d`) through `launcher` (which gets the command line as its
+/// last arguments); its pid, read from `pidfile` in `home`. None if the launcher failed (the
+/// fault cannot be set up here).
+fn start_daemon(home: &Home, launcher: &[&str], service: Command, pidfile: &str) -> Option<u32> {
     let mut command = Command::new(launcher[0]);
-    command.args(&launcher[1..]).arg(daemon.get_program()).args(daemon.get_args()).arg("-d");
-    for (key, value) in daemon.get_envs() {
+    command.args(&launcher[1..]).arg(service.get_program()).args(service.get_args()).arg("-d");
+    for (key, value) in service.get_envs() {
         match value {
             Some(value) => command.env(key, value),
             None => command.env_remove(key),
@@ -276,9 +282,32 @@ fn start_chatty_daemon(home: &Home, launcher: &[&str]) -> Option<u32> {
         eprintln!("skipped: {launcher:?} failed: {}", started.stderr.trim());
         return None;
     }
-    let pid = home.pid(".fixture.Chatty.pid").expect("a pidfile");
+    let pid = home.pid(pidfile).expect("a pidfile");
     assert!(started.stdout.ends_with(&format!("Process is running as {pid}.\n")), "{}", started.stdout);
     Some(pid)
+}
+
+/// Runs its command line in a mount namespace of its own where `folder` is a 1 MiB tmpfs,
+/// filled up first if `full`. The test reaches the folder through /proc/PID/root.
+fn on_a_small_disk(folder: &Path, full: bool) -> Vec<String> {
+    let fill = if full { r#"head -c 2M /dev/zero > "$0/filler" 2>/dev/null;"# } else { "" };
+    let script = format!(r#"mount -t tmpfs -o size=1m tmpfs "$0" && {{ {fill} exec "$@"; }}"#);
+    ["unshare", "-m", "--propagation", "private", "sh", "-c", &script, folder.to_str().unwrap()]
+        .map(String::from)
+        .to_vec()
+}
+
+fn have_unshare() -> bool {
+    let found = Command::new("unshare").arg("--version").output().is_ok();
+    if !found {
+        eprintln!("skipped: a full disk needs unshare (util-linux)");
+    }
+    found
+}
+
+/// `path` as the process `pid` sees it (in its own mount namespace).
+fn seen_by(pid: u32, path: &Path) -> PathBuf {
+    Path::new(&format!("/proc/{pid}/root")).join(path.strip_prefix("/").unwrap())
 }
 
 /// Stops the daemon `pid` (it must stop), also when the test failed.
@@ -302,18 +331,16 @@ fn ctl_status(home: &Home) -> Finished {
 #[test]
 fn a_daemon_whose_log_disk_fills_up_keeps_serving_and_later_says_what_was_lost() {
     let home = Home::new();
-    // The log folder becomes a 1 MiB tmpfs in a mount namespace of the daemon's own; the test
-    // reaches it through /proc/PID/root.
     let logs = home.file("logs");
-    let script = r#"mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@""#;
-    let launcher = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, logs.to_str().unwrap()];
-    if Command::new("unshare").arg("--version").output().is_err() {
-        eprintln!("skipped: a full disk needs unshare (util-linux)");
+    if !have_unshare() {
         return;
     }
-    let Some(pid) = start_chatty_daemon(&home, &launcher) else { return };
+    let daemon = chatty_logging_to_a_file(&home);
+    let launcher = on_a_small_disk(&logs, false);
+    let launcher: Vec<&str> = launcher.iter().map(String::as_str).collect();
+    let Some(pid) = start_daemon(&home, &launcher, daemon, ".fixture.Chatty.pid") else { return };
     let _stop = Stop(pid);
-    let inside = |name: &str| Path::new(&format!("/proc/{pid}/root")).join(logs.strip_prefix("/").unwrap()).join(name);
+    let inside = |name: &str| seen_by(pid, &logs.join(name));
     let log = inside("app.log");
     wait_file_contains(&log, "INFO runner: fixture.Chatty is ready");
     let address = address(&home);
@@ -360,7 +387,8 @@ fn a_daemon_past_its_file_size_limit_keeps_serving_and_later_says_what_was_lost(
         eprintln!("skipped: a file size limit needs prlimit (util-linux)");
         return;
     }
-    let Some(pid) = start_chatty_daemon(&home, &["env"]) else { return };
+    let daemon = chatty_logging_to_a_file(&home);
+    let Some(pid) = start_daemon(&home, &["env"], daemon, ".fixture.Chatty.pid") else { return };
     let _stop = Stop(pid);
     let log = home.file("logs/app.log");
     wait_file_contains(&log, "INFO runner: fixture.Chatty is ready");
@@ -409,4 +437,69 @@ fn a_panic_is_logged_like_any_other_error() {
     assert!(line.contains(" ERROR panic: thread '"), "{line}");
     assert!(line.contains("' panicked at examples/fixtures/runner.rs:"), "{line}");
     assert!(line.ends_with(": the fixture panics on purpose"), "{line}");
+}
+
+#[test]
+fn a_daemon_printing_to_its_full_log_disk_keeps_running_and_later_says_what_was_lost() {
+    // hello.HelloWorld prints with `println!`, which panics when the write fails; a daemon's
+    // standard output is its log file.
+    let home = Home::new();
+    let logs = home.file("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    if !have_unshare() {
+        return;
+    }
+    let mut hello = home.command(ginkgo());
+    hello.args(["--set", &format!("logfile={}", logs.join("app.log").display()), "hello.HelloWorld"]);
+    let launcher = on_a_small_disk(&logs, true);
+    let launcher: Vec<&str> = launcher.iter().map(String::as_str).collect();
+    let Some(pid) = start_daemon(&home, &launcher, hello, ".hello.HelloWorld.pid") else { return };
+    let _stop = Stop(pid);
+    let log = seen_by(pid, &logs.join("app.log"));
+    // Two `Hello World`s, a second apart, tried on the full disk.
+    wait_log_writes(pid, log_writes(pid), 2);
+    let mut status = home.command(ginkgoctl());
+    status.args(["-p", home.file(".hello.HelloWorld.pid").to_str().unwrap(), "status"]);
+    let status = finish(status);
+    assert_eq!((status.code(), status.stdout), (0, format!("Process is running as {pid}.\n")));
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), 0);
+
+    std::fs::remove_file(seen_by(pid, &logs.join("filler"))).unwrap();
+    let reason = "No space left on device (os error 28)";
+    let text = wait_file_contains(&log, &format!(" lost: {reason}"));
+    let lines: Vec<String> = text.lines().map(String::from).collect();
+    let (at, count) = lost_lines(&lines, reason).unwrap();
+    // The runner's lines at the start, and at least two `Hello World`s.
+    assert!(count >= 4, "{count} lines lost");
+    assert_eq!(at, 0, "{text}");
+    wait_file_contains(&log, "\nHello World\n");
+}
+
+#[test]
+fn a_daemons_own_output_goes_through_its_log_writer_also_after_a_reload() {
+    let home = Home::new();
+    let conf = home.write("hello.toml", "service = \"hello.HelloWorld\"\n");
+    let conf = conf.to_str().unwrap();
+    let ctl = |action: &str| {
+        let mut command = home.command(ginkgoctl());
+        command.args([conf, action]);
+        finish(command)
+    };
+    assert_eq!(ctl("start").code(), 0);
+    let pid = home.pid(".hello.HelloWorld.pid").unwrap();
+    let _stop = Stop(pid);
+    let log = home.file(".hello.HelloWorld.log");
+    let streams =
+        || ["1", "2"].map(|fd| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap().display().to_string());
+    wait_file_contains(&log, "Hello World\n");
+    assert!(streams().iter().all(|target| target.starts_with("pipe:")), "{:?}", streams());
+
+    // logrotate, then a reload: the streams go to the new file, still through the pipe.
+    std::fs::rename(&log, home.file("rotated.log")).unwrap();
+    assert_eq!(ctl("reload").code(), 0);
+    wait_file_contains(&log, "Hello World\n");
+    assert!(streams().iter().all(|target| target.starts_with("pipe:")), "{:?}", streams());
+    assert_eq!(ctl("stop").code(), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("INFO runner: Stopping."), "{text}");
 }

@@ -3,14 +3,16 @@
 //! fern filters and formats; each output (standard error, standard output, a file) is a queue
 //! with a writer thread of its own (see `output`), so that a log that cannot be written never
 //! blocks, fails or kills the code that logs: its lines are dropped, counted and reported once
-//! writing works again.
+//! writing works again. A daemon's own standard output and error, which go to its log file,
+//! pass through the log file's writer too (see `capture`).
 
+mod capture;
 mod output;
 
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
@@ -60,6 +62,9 @@ static SWITCH: OnceLock<&'static Switch> = OnceLock::new();
 static STDERR: Mutex<Option<Arc<LogOutput>>> = Mutex::new(None);
 static STDOUT: Mutex<Option<Arc<LogOutput>>> = Mutex::new(None);
 
+/// The writer of the `logfile`, where a daemon's captured standard output and error go.
+static LOGFILE: capture::Target = Mutex::new(None);
+
 /// Set by the first look at it during the exit.
 static EXIT_DEADLINE: OnceLock<Instant> = OnceLock::new();
 
@@ -87,14 +92,39 @@ pub(crate) fn apply(plan: &LogPlan, logfile: Option<&Path>) -> Result<(), Failur
     for output in &built.outputs {
         output.set_warning(built.warning.clone());
     }
+    *lock(&LOGFILE) = built.logfile_output;
     log::set_max_level(built.level);
+    if capture::was_started() {
+        // A reload pointed standard output and error at the reopened log file again.
+        if let Err(err) = capture::start(&LOGFILE) {
+            log::error!(target: "runner", "{err}");
+        }
+    }
     Ok(())
+}
+
+/// From now on a daemon's standard output and error go through a pipe to the writer of
+/// `logfile`, rather than straight to the file (see `capture`). After `apply`.
+pub(crate) fn capture_stdio(logfile: &Path) -> Result<(), Failure> {
+    {
+        let mut slot = lock(&LOGFILE);
+        if slot.is_none() {
+            // `logconfig` sends the log lines elsewhere: the streams get a writer of their own.
+            let file = crate::files::open_log(logfile)?;
+            *slot = Some(Arc::new(start(Box::new(file), warning(DEFAULT_FORMAT))?));
+        }
+    }
+    capture::start(&LOGFILE)
 }
 
 /// Writes out what every output holds, waiting no longer than the exit deadline: for the end
 /// of a service process.
 pub(crate) fn flush_at_exit() {
-    output::wait_all_written(exit_deadline());
+    let deadline = exit_deadline();
+    output::wait_all_written(deadline);
+    // What went through standard output and error is queued last.
+    capture::end(deadline);
+    output::wait_all_written(deadline);
 }
 
 /// Writes `line` (and a newline) to standard error at the end of a service process: after the
@@ -104,11 +134,19 @@ pub(crate) fn write_stderr_at_exit(line: &str) -> bool {
     if SWITCH.get().is_none() {
         return false;
     }
-    if let Ok(stderr) = stream(&STDERR, Stream::Stderr, warning(DEFAULT_FORMAT)) {
+    let stderr = match capture::was_started() {
+        true => lock(&LOGFILE).clone(),
+        false => stream(&STDERR, Stream::Stderr, warning(DEFAULT_FORMAT)).ok(),
+    };
+    if let Some(stderr) = stderr {
         stderr.push(line);
         stderr.wait_written(exit_deadline());
     }
     true
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn exit_deadline() -> Instant {
@@ -120,6 +158,8 @@ struct Built {
     level: LevelFilter,
     log: Box<dyn Log>,
     outputs: Vec<Arc<LogOutput>>,
+    /// The writer of the `logfile`, if there is one.
+    logfile_output: Option<Arc<LogOutput>>,
     warning: Warning,
 }
 
@@ -146,6 +186,7 @@ fn build(plan: &LogPlan, logfile: Option<&Path>) -> Result<Built, Failure> {
         detail.outputs.clone()
     };
     let mut outputs = Vec::new();
+    let mut logfile_output = None;
     for name in names {
         let output = match name.as_str() {
             "stderr" => stream(&STDERR, Stream::Stderr, warning.clone())?,
@@ -156,11 +197,18 @@ fn build(plan: &LogPlan, logfile: Option<&Path>) -> Result<Built, Failure> {
             }
         };
         dispatch = dispatch.chain(Box::new(Queued(output.clone())) as Box<dyn Log>);
+        if logfile == Some(Path::new(&name)) {
+            logfile_output = Some(output.clone());
+        }
         outputs.push(output);
+    }
+    if let (None, Some(path), true) = (&logfile_output, logfile, capture::was_started()) {
+        let file = crate::files::open_log(path)?;
+        logfile_output = Some(Arc::new(start(Box::new(file), warning.clone())?));
     }
     let (_, log) = dispatch.into_log();
     let most_verbose = detail.levels.values().filter_map(|l| parse_level(l).ok()).fold(level, std::cmp::Ord::max);
-    Ok(Built { level: most_verbose, log, outputs, warning })
+    Ok(Built { level: most_verbose, log, outputs, logfile_output, warning })
 }
 
 fn start(destination: Box<dyn Write + Send>, warning: Warning) -> Result<LogOutput, Failure> {
@@ -170,7 +218,7 @@ fn start(destination: Box<dyn Write + Send>, warning: Warning) -> Result<LogOutp
 
 /// The writer of a standard stream, started the first time it is asked for.
 fn stream(slot: &Mutex<Option<Arc<LogOutput>>>, stream: Stream, warning: Warning) -> Result<Arc<LogOutput>, Failure> {
-    let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut slot = lock(slot);
     if let Some(output) = slot.as_ref() {
         return Ok(output.clone());
     }
@@ -198,8 +246,7 @@ impl Log for Queued {
 
 /// Standard error or output, written with `write(2)` on its descriptor: no buffer of std's in
 /// between, which would keep a failed line and write it out later, and no lock shared with
-/// `println!`. A daemon's streams are its log file (see `daemon::redirect_stdio`), reopened on
-/// reload: these follow.
+/// `println!`. A daemon's streams are the pipe to its log file's writer (see `capture`).
 #[derive(Clone, Copy)]
 enum Stream {
     Stderr,

@@ -107,6 +107,9 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure
             .map_err(|err| Failure::failed(format!("cannot change to rundir {}: {err}", dir.display())))?;
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
+    if let (true, Some(logfile)) = (plan.daemon, &plan.logfile) {
+        logging::capture_stdio(logfile)?;
+    }
     // Loading logged these before there was a logger to write them.
     for warning in plan.config.warnings() {
         log::warn!(target: "config", "{warning}");

@@ -53,6 +53,7 @@ struct Queue {
 }
 
 /// A line (newline included) and how many lines that came after it did not fit in the queue.
+/// (Bytes from a daemon's standard output count as a line each time they come.)
 struct Entry {
     line: Vec<u8>,
     lost_after: u64,
@@ -96,6 +97,11 @@ impl LogOutput {
     pub(crate) fn push(&self, line: impl fmt::Display) {
         let mut bytes = Vec::new();
         let _ = writeln!(bytes, "{line}");
+        self.push_bytes(bytes);
+    }
+
+    /// Queues `bytes` as they are (what a daemon's standard output passes on), like `push`.
+    pub(crate) fn push_bytes(&self, bytes: Vec<u8>) {
         let mut queue = lock(&self.shared.queue);
         if !queue.entries.is_empty() && queue.bytes + bytes.len() > queue.capacity {
             if let Some(last) = queue.entries.back_mut() {
