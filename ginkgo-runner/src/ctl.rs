@@ -8,6 +8,7 @@ use std::time::Duration;
 use rustix::process::Signal;
 
 use crate::args::{Action, CTL_HELP, CTL_USAGE, CtlArgs};
+use crate::console::say;
 use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
@@ -19,11 +20,11 @@ const STOP_MARGIN: Duration = Duration::from_secs(5);
 pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
     let args = CtlArgs::parse(argv)?;
     if args.version {
-        println!("ginkgoctl {}", env!("CARGO_PKG_VERSION"));
+        say!("ginkgoctl {}", env!("CARGO_PKG_VERSION"));
         return Ok(0);
     }
     if args.help {
-        println!("{CTL_USAGE}\n\n{CTL_HELP}");
+        say!("{CTL_USAGE}\n\n{CTL_HELP}");
         return Ok(0);
     }
     let Some(action) = args.action else {
@@ -136,7 +137,7 @@ impl Ctl<'_> {
             Lookup::Untrusted(why) => return Err(Failure::failed(why)),
             Lookup::Absent | Lookup::Stale { .. } => {}
         }
-        println!("Starting process with {}...", plan.target);
+        say!("Starting process with {}...", plan.target);
         let (pidfile, us) = (plan.pidfile.clone(), std::process::id());
         process::start_daemon(self.registry, plan).or_else(|failure| {
             // The daemon, whose life ends here too, has nothing more to say.
@@ -154,11 +155,11 @@ impl Ctl<'_> {
     fn stop(&self) -> Result<u8, Failure> {
         let Some(daemon) = self.running_daemon()? else { return Ok(0) };
         let pid = daemon.pid();
-        println!("Stopping process {pid}...");
+        say!("Stopping process {pid}...");
         daemon.signal(Signal::TERM)?;
         let timeout = self.stop_timeout();
         if daemon.wait_for_exit(timeout) {
-            println!("Process stopped.");
+            say!("Process stopped.");
             return Ok(0);
         }
         if !self.args.force {
@@ -168,7 +169,7 @@ impl Ctl<'_> {
         }
         daemon.signal(Signal::KILL)?;
         if daemon.wait_for_exit(Duration::from_secs(5)) {
-            println!("Process killed.");
+            say!("Process killed.");
             Ok(0)
         } else {
             Err(Failure::failed(format!("process {pid} survived SIGKILL")))
@@ -181,7 +182,7 @@ impl Ctl<'_> {
             load_config(target, &self.args.sets)?;
         }
         let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
-        println!("Reloading process {}...", daemon.pid());
+        say!("Reloading process {}...", daemon.pid());
         daemon.signal(Signal::HUP)?;
         Ok(0)
     }
@@ -189,7 +190,7 @@ impl Ctl<'_> {
     fn status(&self) -> Result<u8, Failure> {
         match self.pid()? {
             Lookup::Running(daemon) => {
-                println!("Process is running as {}.", daemon.pid());
+                say!("Process is running as {}.", daemon.pid());
                 Ok(0)
             }
             Lookup::Untrusted(why) => Err(Failure::denied(why)),
@@ -203,20 +204,19 @@ impl Ctl<'_> {
 
 /// `start` of a running daemon succeeds, as LSB init scripts say.
 fn already_running(daemon: &Daemon) -> u8 {
-    println!("Process is already running as PID {}.", daemon.pid());
+    say!("Process is already running as PID {}.", daemon.pid());
     0
 }
 
 fn say_not_running(found: &Lookup) {
     match found {
-        Lookup::Stale { path, named: Some(pid) } => println!(
-            "Process is NOT running; its pidfile {} is stale (PID {pid} does not hold its lock).",
-            path.display()
-        ),
-        Lookup::Stale { path, named: None } => {
-            println!("Process is NOT running; its pidfile {} is stale (it names no PID).", path.display())
+        Lookup::Stale { path, named: Some(pid) } => {
+            say!("Process is NOT running; its pidfile {} is stale (PID {pid} does not hold its lock).", path.display())
         }
-        _ => println!("Process is NOT running."),
+        Lookup::Stale { path, named: None } => {
+            say!("Process is NOT running; its pidfile {} is stale (it names no PID).", path.display())
+        }
+        _ => say!("Process is NOT running."),
     }
 }
 

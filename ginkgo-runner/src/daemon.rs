@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use nix::sys::wait::waitpid;
@@ -100,4 +100,10 @@ pub(crate) fn redirect_stdio(log: Option<&Path>) -> Result<(), Failure> {
     let redirected =
         dup2_stdin(null.as_fd()).and_then(|_| dup2_stdout(out.as_fd())).and_then(|_| dup2_stderr(out.as_fd()));
     redirected.map_err(|err| Failure::failed(format!("cannot redirect standard streams: {err}")))
+}
+
+/// Points stdout and stderr at `target` (logging's capture of a daemon's streams).
+pub(crate) fn point_stdout_and_stderr_at(target: BorrowedFd<'_>) -> Result<(), Failure> {
+    let pointed = dup2_stdout(target).and_then(|_| dup2_stderr(target));
+    pointed.map_err(|err| Failure::failed(format!("cannot redirect standard streams: {err}")))
 }

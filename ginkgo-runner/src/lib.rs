@@ -38,6 +38,7 @@
 //! culprit.
 
 mod args;
+mod console;
 mod ctl;
 mod daemon;
 mod error;
@@ -74,7 +75,7 @@ fn exit_with(program: &str, outcome: Result<u8, Failure>) -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
-            eprintln!("{program}: error: {failure}");
+            console::write_stderr(&format!("{program}: error: {failure}"));
             ExitCode::from(failure.code())
         }
     }

@@ -12,6 +12,7 @@ use futures::future::{Either, select};
 use ginkgo::{AsyncManager, Context, State};
 
 use crate::args::{GINKGO_HELP, GINKGO_USAGE, GinkgoArgs};
+use crate::console::{self, say};
 use crate::daemon::{Forked, StatusPipe};
 use crate::error::chain;
 use crate::pidfile::Pidfile;
@@ -26,28 +27,28 @@ const INTERRUPTED: u8 = 130;
 pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
     let args = GinkgoArgs::parse(argv)?;
     if args.version {
-        println!("ginkgo {}", env!("CARGO_PKG_VERSION"));
+        say!("ginkgo {}", env!("CARGO_PKG_VERSION"));
         return Ok(0);
     }
     let Some(target) = args.target else {
-        println!("{GINKGO_USAGE}");
+        say!("{GINKGO_USAGE}");
         if args.help {
-            println!("\n{GINKGO_HELP}");
+            say!("\n{GINKGO_HELP}");
         }
-        println!("\nregistered services:");
+        say!("\nregistered services:");
         for name in registry.names() {
-            println!("  {name}");
+            say!("  {name}");
         }
         return Ok(0);
     };
     let plan = Plan::resolve(registry, &target, &args.sets, args.daemonize)?;
     if args.help {
-        println!("{GINKGO_USAGE}\n\n{GINKGO_HELP}\n");
-        print!("{}", plan.config.help());
+        say!("{GINKGO_USAGE}\n\n{GINKGO_HELP}\n");
+        console::write_stdout(&plan.config.help());
         return Ok(0);
     }
     plan.check_files()?;
-    println!("Starting process with {target}...");
+    say!("Starting process with {target}...");
     if plan.daemon { start_daemon(registry, plan) } else { run(registry, plan, None) }
 }
 
@@ -56,7 +57,7 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
     let _ = std::io::stdout().flush();
     match daemon::daemonize()? {
         Forked::Parent(Ok(pid)) => {
-            println!("Process is running as {pid}.");
+            say!("Process is running as {pid}.");
             Ok(0)
         }
         Forked::Parent(Err(why)) => Err(Failure::failed(why)),
@@ -89,7 +90,7 @@ fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<
     if let (Err(failure), Some(_)) = (&outcome, &plan.logfile) {
         log::error!(target: "runner", "{failure}");
     }
-    logging::flush();
+    logging::flush_at_exit();
     outcome
 }
 
@@ -108,6 +109,9 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure
         files::enter_rundir(dir)?;
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
+    if let (true, Some(logfile)) = (plan.daemon, &plan.logfile) {
+        logging::capture_stdio(logfile)?;
+    }
     // Loading logged these before there was a logger to write them.
     for warning in plan.config.warnings() {
         log::warn!(target: "config", "{warning}");

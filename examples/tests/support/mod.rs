@@ -133,6 +133,11 @@ impl Lines {
         lines
     }
 
+    /// The lines of `stream`, read from now on.
+    pub fn read(stream: impl Read + Send + 'static) -> Lines {
+        Lines::collect(stream)
+    }
+
     pub fn all(&self) -> Vec<String> {
         self.0.0.lock().unwrap().clone()
     }
