@@ -123,6 +123,7 @@ impl TaskCell {
         self.task_waker.wake();
     }
 
+    #[inline]
     fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }
@@ -434,6 +435,7 @@ impl Drop for Admitted<'_> {
 }
 
 impl Shared {
+    #[inline]
     fn id(&self) -> usize {
         self as *const Shared as usize
     }
@@ -486,6 +488,7 @@ impl Shared {
     }
 
     /// True if a task of `phase` is to be cancelled by its set (not by its handle).
+    #[inline]
     fn cancels(&self, phase: usize) -> bool {
         self.cancelled_through.load(Ordering::Acquire) >= phase
     }
