@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ginkgo::testing::{DEADLINE, each_backend, within};
+use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, BoxError, Context, ErrorKind, Readiness, Service, ServiceHandle, State, async_trait};
 
 /// The events services record, in order.
@@ -400,8 +400,15 @@ fn stop_during_start_interrupts_the_start() {
             p2.children()[1].wait_state(DEADLINE, |s| s == State::Starting).await.unwrap();
             p2.stop().await
         };
-        let (started, stopped) = within(backend, "start and stop", futures::future::join(p.start(), stopper)).await;
+        let starting = async {
+            let started = p.start().await;
+            // The start returns once the stop it was interrupted by is done.
+            (started, p.state())
+        };
+        let ((started, when_returned), stopped) =
+            within(backend, "start and stop", futures::future::join(starting, stopper)).await;
         assert_eq!(started.unwrap_err().kind(), ErrorKind::StartInterrupted);
+        assert_eq!(when_returned, State::Stopped);
         stopped.unwrap();
         assert_eq!(p.state(), State::Stopped);
         let states: Vec<State> = p.children().iter().map(|c| c.state()).collect();
@@ -592,5 +599,296 @@ fn a_service_that_is_not_running_spawns_nothing() {
         });
         assert_eq!(within(backend, "task", task).await.unwrap_err().kind(), ErrorKind::TaskCancelled);
         assert!(!ran.load(Ordering::SeqCst));
+    });
+}
+
+/// How a task ignores the stop: it loops on a wait that returns at once once the stop has begun.
+#[derive(Clone, Copy, Debug)]
+enum Deaf {
+    Sleep,
+    UntilStopping,
+    Stopping,
+}
+
+/// Spawns on `ctx` a task that loops on `how`, ignoring what it returns; `guard` shows when the
+/// task's future is gone.
+fn spawn_deaf(ctx: &Context, how: Deaf, guard: OnDrop) -> ginkgo::TaskHandle {
+    ctx.spawn(move |ctx| async move {
+        let _guard = guard;
+        let manager = ctx.async_manager().expect("a running service has a manager").clone();
+        loop {
+            match how {
+                Deaf::Sleep => drop(ctx.sleep(Duration::from_millis(5)).await),
+                Deaf::UntilStopping => drop(ctx.until_stopping(manager.sleep(Duration::from_millis(5))).await),
+                Deaf::Stopping => ctx.stopping().await,
+            }
+        }
+    })
+}
+
+#[test]
+fn a_task_that_ignores_the_stop_is_cancelled_at_stop_timeout() {
+    each_backend(|backend| async move {
+        for how in [Deaf::Sleep, Deaf::UntilStopping, Deaf::Stopping] {
+            let log = Log::default();
+            let p = backend.service(Rec::new("P", &log).stop_timeout(Duration::from_millis(50)));
+            within(backend, "start", p.start()).await.unwrap();
+            let deaf = spawn_deaf(&p, how, OnDrop(log.clone(), "deaf task cancelled"));
+            within(backend, "stop", p.stop()).await.unwrap();
+            assert_eq!(log.take(), ["P.do_start", "deaf task cancelled", "P.do_stop"], "{how:?}");
+            let ended = within(backend, "deaf task", deaf).await;
+            assert_eq!(ended.unwrap_err().kind(), ErrorKind::TaskCancelled, "{how:?}");
+            assert_eq!(p.live_tasks(), 0, "{how:?}");
+        }
+    });
+}
+
+#[test]
+fn a_task_that_ignores_the_stop_holds_up_no_other_tree() {
+    each_backend(|backend| async move {
+        let log = Log::default();
+        // A stop_timeout far beyond the test's deadline: only the cancel below ends the task.
+        let deaf_tree = backend.service(Rec::new("Deaf", &log).stop_timeout(Duration::from_secs(600)));
+        let other = backend.service(Rec::new("Other", &log));
+        within(backend, "start", deaf_tree.start()).await.unwrap();
+        within(backend, "start other", other.start()).await.unwrap();
+        let deaf = spawn_deaf(&deaf_tree, Deaf::Sleep, OnDrop(log.clone(), "deaf task cancelled"));
+        let stopping = deaf_tree.stop();
+        let meanwhile = async {
+            until(backend, "the deaf task told to stop", || deaf_tree.is_stopping()).await;
+            // The deaf task now loops on a sleep that returns at once; the executor still runs
+            // other trees' tasks, and the deaf one can still be cancelled.
+            within(backend, "another tree's task", other.spawn(|_| async { Ok(()) })).await.unwrap();
+            assert_eq!(deaf_tree.state(), State::Stopping);
+            deaf.cancel();
+            within(backend, "deaf task", deaf).await
+        };
+        let (stopped, deaf_ended) = within(backend, "stop", futures::future::join(stopping, meanwhile)).await;
+        stopped.unwrap();
+        assert_eq!(deaf_ended.unwrap_err().kind(), ErrorKind::TaskCancelled);
+        assert_eq!(deaf_tree.state(), State::Stopped);
+        within(backend, "stop other", other.stop()).await.unwrap();
+        assert_eq!(
+            log.take(),
+            ["Deaf.do_start", "Other.do_start", "deaf task cancelled", "Deaf.do_stop", "Other.do_stop"]
+        );
+    });
+}
+
+/// Its task fails as soon as its next sibling is starting: a failure during its parent's start.
+struct FailsWhileSiblingStarts {
+    log: Log,
+}
+
+#[async_trait]
+impl Service for FailsWhileSiblingStarts {
+    fn name(&self) -> String {
+        "Faulty".to_string()
+    }
+    async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+        let _task = ctx.spawn(|ctx| async move {
+            let siblings = ctx.parent().expect("has a parent").children();
+            let next = siblings.iter().skip_while(|s| **s != ctx).nth(1).expect("has a next sibling").clone();
+            next.wait_state(DEADLINE, |s| s == State::Starting).await?;
+            Err("bad input".into())
+        });
+        Ok(Readiness::Ready)
+    }
+    async fn do_stop(&self, _ctx: &Context) -> Result<(), BoxError> {
+        self.log.push("Faulty.do_stop");
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failure_during_the_start_is_returned_once_the_tree_is_down() {
+    each_backend(|backend| async move {
+        let log = Log::default();
+        let root = backend.service(Rec::new("R", &log));
+        let faulty = root.add_service(FailsWhileSiblingStarts { log: log.clone() });
+        // Never ready: the failure always comes while it is still starting.
+        let slow = root.add_service(
+            Rec::new("slow", &Log::default()).on_start(OnStart::NotReady).start_timeout(Duration::from_secs(600)),
+        );
+        let served = async {
+            let served = root.serve_forever().await;
+            (served, root.state(), slow.state())
+        };
+        let (served, root_when_returned, slow_when_returned) = within(backend, "serve_forever", served).await;
+        let err = served.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TaskFailed, "{err:?}");
+        assert_eq!(err.chain().to_string(), "R/Faulty: task failed: bad input");
+        assert_eq!((root_when_returned, slow_when_returned), (State::Failed, State::Stopped));
+        assert_eq!(faulty.state(), State::Failed);
+        assert_eq!(log.take(), ["Faulty.do_stop"]);
+
+        // start() and require_ready() report the same cause, once the tree is down.
+        let starting = async {
+            let started = root.start().await;
+            (started, root.state())
+        };
+        let ((started, root_when_returned), ready) =
+            within(backend, "start", futures::future::join(starting, root.require_ready(DEADLINE))).await;
+        assert_eq!(started.unwrap_err().chain().to_string(), "R/Faulty: task failed: bad input");
+        assert_eq!(root_when_returned, State::Failed);
+        let Err(err) = ready else { panic!("ready although the start failed") };
+        assert_eq!(err.chain().to_string(), "R/Faulty: task failed: bad input");
+    });
+}
+
+#[test]
+fn a_service_that_is_not_running_counts_as_stopping_in_every_run() {
+    each_backend(|backend| async move {
+        let p = backend.service(Rec::new("P", &Log::default()));
+        // Never started: nothing of it runs.
+        assert!(p.is_stopping());
+        within(backend, "stopping() in init", p.stopping()).await;
+        for run in 0..2 {
+            within(backend, "start", p.start()).await.unwrap();
+            assert!(!p.is_stopping(), "run {run}");
+            let mut told = Box::pin(p.stopping());
+            assert!(futures::poll!(told.as_mut()).is_pending(), "run {run}");
+            within(backend, "stop", p.stop()).await.unwrap();
+            assert!(p.is_stopping(), "run {run}");
+            within(backend, "stopping() awaited during the run", told).await;
+            within(backend, "stopping() once stopped", p.stopping()).await;
+        }
+    });
+}
+
+/// Tries, in `do_stop`, every way to spawn; records each closure that is called.
+struct SpawnsWhenStopped {
+    called: Arc<AtomicUsize>,
+    refused: Arc<Mutex<Vec<ErrorKind>>>,
+}
+
+/// Spawns on `ctx` with `spawn`, `spawn_later` and `spawn_blocking`, each closure counting its
+/// call in `called`; returns how each task ended.
+async fn try_every_spawn(ctx: &Context, called: &Arc<AtomicUsize>) -> Vec<Result<(), ginkgo::Error>> {
+    let (a, b, c) = (called.clone(), called.clone(), called.clone());
+    let handles = [
+        ctx.spawn(move |_| {
+            a.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        }),
+        ctx.spawn_later(Duration::ZERO, move |_| {
+            b.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        }),
+        ctx.spawn_blocking(move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }),
+    ];
+    futures::future::join_all(handles).await
+}
+
+#[async_trait]
+impl Service for SpawnsWhenStopped {
+    async fn do_stop(&self, ctx: &Context) -> Result<(), BoxError> {
+        let ended = try_every_spawn(ctx, &self.called).await;
+        self.refused
+            .lock()
+            .unwrap()
+            .extend(ended.into_iter().map(|e| e.map_or_else(|e| e.kind(), |()| ErrorKind::Timeout)));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_service_that_is_not_running_never_calls_the_spawn_closure() {
+    each_backend(|backend| async move {
+        let called = Arc::new(AtomicUsize::new(0));
+        let refused = Arc::new(Mutex::new(Vec::new()));
+        let p = backend.service(SpawnsWhenStopped { called: called.clone(), refused: refused.clone() });
+        // In init.
+        let ended = within(backend, "tasks in init", try_every_spawn(&p, &called)).await;
+        let kinds: Vec<ErrorKind> = ended.into_iter().map(|e| e.unwrap_err().kind()).collect();
+        assert_eq!(kinds, [ErrorKind::TaskCancelled; 3]);
+        // From do_stop: the service's tasks have been told to stop.
+        within(backend, "start", p.start()).await.unwrap();
+        within(backend, "stop", p.stop()).await.unwrap();
+        assert_eq!(*refused.lock().unwrap(), [ErrorKind::TaskCancelled; 3]);
+        assert_eq!(called.load(Ordering::SeqCst), 0);
+    });
+}
+
+/// A service whose `do_stop` waits until the test lets it go.
+struct HeldStop {
+    release: Mutex<Option<futures::channel::oneshot::Receiver<()>>>,
+}
+
+#[async_trait]
+impl Service for HeldStop {
+    fn name(&self) -> String {
+        "held".to_string()
+    }
+    async fn do_stop(&self, _ctx: &Context) -> Result<(), BoxError> {
+        let release = self.release.lock().unwrap().take();
+        if let Some(release) = release {
+            let _ = release.await;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn require_ready_returns_the_failure_of_the_start() {
+    each_backend(|backend| async move {
+        let log = Log::default();
+        let (release, released) = futures::channel::oneshot::channel();
+        let p = backend.service(Rec::new("P", &log));
+        p.add_service(HeldStop { release: Mutex::new(Some(released)) });
+        p.add_service(Rec::new("b", &log).on_start(OnStart::Fail));
+        let early = p.require_ready(DEADLINE);
+        let rolling_back = async {
+            // The start failed, and is being rolled back: `held` is still stopping.
+            p.wait_state(DEADLINE, |s| s == State::Stopping).await.unwrap();
+            let (during, ()) = futures::future::join(p.require_ready(DEADLINE), async move {
+                release.send(()).unwrap();
+            })
+            .await;
+            during
+        };
+        let (started, during, early) =
+            within(backend, "start", futures::future::join3(p.start(), rolling_back, early)).await;
+        let after = p.require_ready(DEADLINE).await;
+        assert_eq!(started.unwrap_err().chain().to_string(), "P/b: do_start failed: b cannot start");
+        for (when, ready) in
+            [("before", early.map(drop)), ("during the rollback", during.map(drop)), ("after", after.map(drop))]
+        {
+            let err = ready.expect_err(when);
+            assert_eq!(err.kind(), ErrorKind::StartFailed, "{when}: {err:?}");
+            assert_eq!(err.chain().to_string(), "P/b: do_start failed: b cannot start", "{when}");
+        }
+    });
+}
+
+#[test]
+fn a_start_given_up_during_its_rollback_still_ends_the_run() {
+    each_backend(|backend| async move {
+        let log = Log::default();
+        let (release, released) = futures::channel::oneshot::channel();
+        let p = backend.service(Rec::new("P", &log));
+        let held = p.add_service(HeldStop { release: Mutex::new(Some(released)) });
+        p.add_service(Rec::new("b", &log).on_start(OnStart::Fail));
+        {
+            // The caller gives up on the start while `held` is being stopped again (as the
+            // runner does when a signal comes during the start).
+            let start = std::pin::pin!(p.start());
+            let rolling_back = std::pin::pin!(p.wait_state(DEADLINE, |s| s == State::Stopping));
+            match within(backend, "rollback", futures::future::select(start, rolling_back)).await {
+                futures::future::Either::Left((started, _)) => {
+                    panic!("the start returned during its rollback: {started:?}")
+                }
+                futures::future::Either::Right((stopping, _)) => assert_eq!(stopping.unwrap(), State::Stopping),
+            }
+        }
+        // (Dropped with the start, `held`'s do_stop may no longer be there to hear it.)
+        let _ = release.send(());
+        assert_eq!(within(backend, "end of the run", p.wait_until_stopped()).await, State::Failed);
+        within(backend, "stop", p.stop()).await.unwrap();
+        assert_eq!(held.state(), State::Stopped);
+        assert_eq!(p.failure().unwrap().chain().to_string(), "P/b: do_start failed: b cannot start");
     });
 }

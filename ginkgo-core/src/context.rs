@@ -4,13 +4,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
-use event_listener::{Event, listener};
 use futures::future::{Either, select};
 
 use crate::error::{Error, ErrorKind, Stopping};
 use crate::handle::{IntoService, ServiceHandle};
-use crate::state::{StateCell, lock};
-use crate::task::{StopSignal, TaskHandle, TaskResult, TaskSet};
+use crate::run::Run;
+use crate::state::lock;
+use crate::task::{Owner, TaskHandle, TaskResult};
 use crate::{AsyncManager, Config, Gauge, Service, Snapshot, State};
 
 /// A service's node in the tree: its state, children, manager and tasks.
@@ -19,6 +19,26 @@ use crate::{AsyncManager, Config, Gauge, Service, Snapshot, State};
 /// every clone refers to the same service. [`ServiceHandle`] dereferences to it, so the life
 /// cycle methods ([`start`](Context::start), [`stop`](Context::stop), …) are called the same way
 /// from inside and outside the service.
+///
+/// # Waiting
+///
+/// These are all the ways to wait on a service. Each resolves on an event, never by polling, and
+/// each says what it does with a service that has never been started (`init`):
+///
+/// | wait | resolves | in `init` |
+/// |---|---|---|
+/// | [`wait_state(timeout, f)`](Context::wait_state) | with the first state `f` accepts | at once if `f` accepts `init` |
+/// | [`wait_ready(timeout)`](Context::wait_ready) | `Ok` once ready; once the run can no longer become ready, with why (the start's failure, if it failed) | waits for a start |
+/// | [`wait_stopped(timeout)`](Context::wait_stopped) | with `stopped` or `failed` | waits for a run to end |
+/// | [`wait_until_stopped()`](Context::wait_until_stopped) | the same, without a deadline | waits for a run to end |
+/// | [`serve_forever()`](Context::serve_forever) | starts the service if it is down, then waits until it is down again; the failure, if it failed | starts it |
+/// | [`stopping()`](Context::stopping) | when the service's tasks are told to stop | at once |
+/// | [`ServiceHandle::require_ready(timeout)`](ServiceHandle::require_ready) | as `wait_ready`, then hands over the service | waits for a start |
+///
+/// A wait with a `timeout` fails with [`ErrorKind::Timeout`] when it runs out. The life-cycle
+/// calls return only once the service has settled: [`start`](Context::start) once it is ready
+/// or, if the start failed or was stopped, once it is down again; [`stop`](Context::stop) once
+/// it is down.
 #[derive(Clone)]
 pub struct Context {
     pub(crate) node: Arc<Node>,
@@ -32,21 +52,6 @@ pub(crate) struct Hooks {
     pub(crate) stop_timeout: Duration,
 }
 
-/// What one run (start to stop) of a service has learnt.
-#[derive(Default)]
-pub(crate) struct Run {
-    /// `set_ready` was called during this run.
-    pub(crate) ready_requested: bool,
-    /// A non-waiting start returned with the service not yet ready: `set_ready` finishes it.
-    pub(crate) awaiting_ready: bool,
-    /// Someone asked this run to stop.
-    pub(crate) stop_requested: bool,
-    /// Why this run failed, if it did.
-    pub(crate) failure: Option<Error>,
-    /// What went wrong while stopping, if anything.
-    pub(crate) stop_error: Option<Error>,
-}
-
 pub(crate) struct Node {
     /// Set once, from [`Service::name`], when the service is attached.
     pub(crate) name: OnceLock<String>,
@@ -56,11 +61,8 @@ pub(crate) struct Node {
     pub(crate) manager: OnceLock<Arc<dyn AsyncManager>>,
     /// The configuration the service reads; inherited like the manager.
     pub(crate) config: OnceLock<Config>,
-    pub(crate) tasks: TaskSet,
-    pub(crate) state: StateCell,
-    pub(crate) run: Mutex<Run>,
-    /// Notified when anything in `run` changes.
-    pub(crate) run_changed: Event,
+    /// The service's runs: its state, its tasks, and what the current (or last) run has learnt.
+    pub(crate) run: Run,
     /// Named numbers shown in the snapshot, in the order they were first asked for.
     pub(crate) gauges: Mutex<Vec<(String, Gauge)>>,
     /// Held while a start, stop or reload sequence runs, so they never interleave.
@@ -84,6 +86,17 @@ impl Node {
     }
 }
 
+/// What the task set of a service learns of it.
+impl Owner for Node {
+    fn path(&self) -> String {
+        Node::path(self)
+    }
+
+    fn task_failed(self: Arc<Self>, err: Error) {
+        crate::lifecycle::escalate(&Context::from_node(self), err);
+    }
+}
+
 impl Context {
     pub(crate) fn new_node() -> Context {
         let node = Arc::new_cyclic(|weak: &Weak<Node>| Node {
@@ -93,10 +106,7 @@ impl Context {
             children: Mutex::new(Vec::new()),
             manager: OnceLock::new(),
             config: OnceLock::new(),
-            tasks: TaskSet::new(weak.clone()),
-            state: StateCell::new(),
-            run: Mutex::new(Run::default()),
-            run_changed: Event::new(),
+            run: Run::new(weak.clone()),
             gauges: Mutex::new(Vec::new()),
             sequence: futures::lock::Mutex::new(()),
         });
@@ -137,12 +147,12 @@ impl Context {
 
     /// The current state.
     pub fn state(&self) -> State {
-        self.node.state.get()
+        self.node.run.state()
     }
 
     /// Why the service is `failed` (or why its last run failed), if it did.
     pub fn failure(&self) -> Option<Error> {
-        lock(&self.node.run).failure.clone()
+        self.node.run.read(|run| run.failure.clone())
     }
 
     /// The service that contains this one, if any.
@@ -247,7 +257,7 @@ impl Context {
             name: self.name().to_string(),
             path: self.path(),
             state: self.state(),
-            tasks: self.node.tasks.live(),
+            tasks: self.node.run.tasks.live(),
             gauges: lock(&self.node.gauges).iter().map(|(name, gauge)| (name.clone(), gauge.get())).collect(),
             children: self.children().iter().map(Context::snapshot).collect(),
         }
@@ -267,24 +277,31 @@ impl Context {
     // ----- tasks -------------------------------------------------------------------------
 
     /// Spawns a task owned by this service. It gets a clone of the context, for `sleep`,
-    /// `stopping` and the like; it is told to stop when the service stops and cancelled after
-    /// `stop_timeout`. A task returning an error or panicking fails the service.
+    /// `stopping` and the like; it is told to stop when the stop reaches the service's tasks,
+    /// and cancelled if it still runs after `stop_timeout`. A task returning an error or
+    /// panicking fails the service.
     ///
-    /// A service that is not running (or that is stopping) spawns nothing: the returned handle
-    /// reports the task as cancelled.
+    /// A service that is not running, or whose tasks have been told to stop
+    /// ([`is_stopping`](Context::is_stopping)), spawns nothing: `task` is not called, and the
+    /// returned handle reports the task as cancelled.
+    ///
+    /// Cancelled means that the task's future is dropped at its next await point without being
+    /// polled again. On the threads backend, where a task is an OS thread of its own, its thread
+    /// then ends; a task that never reaches an await point (stuck in a blocking call) cannot be
+    /// cancelled on any backend: the stop reports it, and it stays counted until it returns.
     pub fn spawn<F, Fut>(&self, task: F) -> TaskHandle
     where
         F: FnOnce(Context) -> Fut,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
         match self.node.manager.get() {
-            Some(manager) => self.node.tasks.spawn(manager.as_ref(), task(self.clone())),
-            None => self.node.tasks.spawn_without_manager(self.path()),
+            Some(manager) => self.node.run.tasks.spawn(manager.as_ref(), || task(self.clone())),
+            None => self.node.run.tasks.spawn_without_manager(),
         }
     }
 
-    /// Spawns a task that starts after `delay`. If the service begins to stop first, the task
-    /// never runs.
+    /// Spawns a task that starts after `delay`. If the service's tasks are told to stop first,
+    /// `task` is never called.
     pub fn spawn_later<F, Fut>(&self, delay: Duration, task: F) -> TaskHandle
     where
         F: FnOnce(Context) -> Fut + Send + 'static,
@@ -297,8 +314,9 @@ impl Context {
     }
 
     /// Runs blocking work on a thread of its own (or the runtime's blocking pool), owned by this
-    /// service like any task. It cannot be cancelled: check [`is_stopping`](Context::is_stopping)
-    /// to end it in time; if it has not ended after `stop_timeout`, the stop reports it.
+    /// service like any task, and refused like one (`work` is then not called). It cannot be
+    /// cancelled: check [`is_stopping`](Context::is_stopping) to end it in time; if it has not
+    /// ended after `stop_timeout`, the stop reports it.
     pub fn spawn_blocking<F>(&self, work: F) -> TaskHandle
     where
         F: FnOnce(Context) -> TaskResult + Send + 'static,
@@ -306,46 +324,61 @@ impl Context {
         match self.node.manager.get() {
             Some(manager) => {
                 let ctx = self.clone();
-                self.node.tasks.spawn_blocking(manager.as_ref(), Box::new(move || work(ctx)))
+                self.node.run.tasks.spawn_blocking(manager.as_ref(), Box::new(move || work(ctx)))
             }
-            None => self.node.tasks.spawn_without_manager(self.path()),
+            None => self.node.run.tasks.spawn_without_manager(),
         }
     }
 
-    /// Sleeps for `duration`, or until the service begins to stop, whichever comes first; then
-    /// `Err(Stopping)`, which a task can pass on with `?`.
+    /// Sleeps for `duration`, or until the service's tasks are told to stop, whichever comes
+    /// first; then `Err(Stopping)`, which a task can pass on with `?`.
+    ///
+    /// Once they have been told (or if the service is not running), it returns `Err(Stopping)`
+    /// without sleeping, after yielding to the executor once: a task that ignores the error and
+    /// sleeps again still lets other tasks run, and can still be cancelled.
     pub async fn sleep(&self, duration: Duration) -> Result<(), Stopping> {
-        let manager = self.manager().map_err(|_| Stopping)?.clone();
-        self.until_stopping(manager.sleep(duration)).await
+        let tasks = &self.node.run.tasks;
+        match self.node.manager.get() {
+            Some(manager) if !tasks.is_told_to_stop() => self.until_stopping(manager.sleep(duration)).await,
+            _ => {
+                tasks.told_to_stop().await;
+                Err(Stopping)
+            }
+        }
     }
 
-    /// Runs `future` unless the service begins to stop first, then `Err(Stopping)`.
+    /// Runs `future` unless the service's tasks are told to stop first, then `Err(Stopping)`.
+    /// Once they have been told (or if the service is not running), `future` is not polled, and
+    /// it returns like [`sleep`](Context::sleep) does.
     pub async fn until_stopping<F: Future>(&self, future: F) -> Result<F::Output, Stopping> {
-        let signal = self.node.tasks.stop_signal();
-        if signal.is_fired() {
+        let tasks = &self.node.run.tasks;
+        if tasks.is_told_to_stop() {
+            tasks.told_to_stop().await;
             return Err(Stopping);
         }
-        let stopped = std::pin::pin!(signal.wait());
-        match select(std::pin::pin!(future), stopped).await {
+        match select(std::pin::pin!(future), std::pin::pin!(tasks.told_to_stop())).await {
             Either::Left((output, _)) => Ok(output),
             Either::Right(_) => Err(Stopping),
         }
     }
 
-    /// Resolves when the service begins to stop (at once if it is not running).
+    /// Resolves when the service's tasks are told to stop: when its stop reaches them, after
+    /// its children have stopped. If they have been told already, or the service is not running
+    /// (never started, stopped, failed), it resolves without waiting, yielding to the executor
+    /// once like [`sleep`](Context::sleep) does.
     pub async fn stopping(&self) {
-        let signal: Arc<StopSignal> = self.node.tasks.stop_signal();
-        signal.wait().await;
+        self.node.run.tasks.told_to_stop().await;
     }
 
-    /// True once the service has begun to stop (and while it is not running).
+    /// True once the service's tasks have been told to stop, and whenever the service is not
+    /// running: exactly when [`stopping`](Context::stopping) would resolve without waiting.
     pub fn is_stopping(&self) -> bool {
-        self.node.tasks.stop_signal().is_fired()
+        self.node.run.tasks.is_told_to_stop()
     }
 
     /// How many of the service's tasks are alive.
     pub fn live_tasks(&self) -> usize {
-        self.node.tasks.live()
+        self.node.run.tasks.live()
     }
 
     // ----- readiness ---------------------------------------------------------------------
@@ -354,85 +387,23 @@ impl Context {
     /// ready. Calling it earlier in the start (even before `do_start` returns) is fine; calling it
     /// when the service is not starting does nothing.
     pub fn set_ready(&self) {
-        let mut run = lock(&self.node.run);
-        run.ready_requested = true;
-        if run.awaiting_ready {
+        let became_ready = self.node.run.update(|run| {
+            run.ready_requested = true;
+            let finishes_the_start = run.awaiting_ready && run.state == State::Starting;
             run.awaiting_ready = false;
-            if self.node.state.transition(|s| s == State::Starting, State::Ready).is_ok() {
-                log::debug!("{}: ready", self.path());
+            if finishes_the_start {
+                run.state = State::Ready;
             }
+            finishes_the_start
+        });
+        if became_ready {
+            log::debug!("{}: ready", self.path());
         }
-        drop(run);
-        self.node.run_changed.notify(usize::MAX);
-    }
-
-    /// Waits until the service is ready, at most `timeout`. Fails if the time runs out or the
-    /// service stops or fails first.
-    pub async fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
-        let reached = self.wait_state(timeout, |s| s != State::Starting && s != State::Init).await?;
-        match reached {
-            State::Ready => Ok(()),
-            State::Failed => Err(self.failure_or(reached)),
-            other => Err(Error::invalid_state(&self.path(), "become ready", other)),
-        }
-    }
-
-    /// Waits until the service is stopped or failed, at most `timeout`.
-    pub async fn wait_stopped(&self, timeout: Duration) -> Result<State, Error> {
-        self.wait_state(timeout, |s| s == State::Stopped || s == State::Failed).await
-    }
-
-    /// Waits, without a deadline, until the service is stopped or failed, and returns which.
-    /// Unlike [`serve_forever`](Context::serve_forever) it never starts the service.
-    pub async fn wait_until_stopped(&self) -> State {
-        self.node.state.wait_until(|s| s == State::Stopped || s == State::Failed).await
-    }
-
-    /// Waits for a state that satisfies `done`, at most `timeout`, and returns it.
-    pub async fn wait_state(&self, timeout: Duration, done: impl Fn(State) -> bool) -> Result<State, Error> {
-        let current = self.state();
-        if done(current) {
-            return Ok(current);
-        }
-        let manager = self.manager()?.clone();
-        let waited = std::pin::pin!(self.node.state.wait_until(done));
-        match select(waited, manager.sleep(timeout)).await {
-            Either::Left((state, _)) => Ok(state),
-            Either::Right(_) => {
-                Err(Error::new(ErrorKind::Timeout, self.path(), format!("still {} after {timeout:?}", self.state())))
-            }
-        }
-    }
-
-    pub(crate) fn failure_or(&self, state: State) -> Error {
-        self.failure()
-            .unwrap_or_else(|| Error::new(ErrorKind::InvalidState, self.path(), format!("service is {state}")))
-    }
-
-    /// Resolves when this run's stop was requested.
-    pub(crate) async fn stop_requested(&self) {
-        loop {
-            if lock(&self.node.run).stop_requested {
-                return;
-            }
-            listener!(self.node.run_changed => changed);
-            if lock(&self.node.run).stop_requested {
-                return;
-            }
-            changed.await;
-        }
-    }
-
-    pub(crate) fn task_failed(&self, err: Error) {
-        crate::lifecycle::escalate(self, err);
     }
 
     /// Records `err` as the failure of this run (the first one wins).
     pub(crate) fn record_failure(&self, err: Error) {
-        let mut run = lock(&self.node.run);
-        if run.failure.is_none() {
-            run.failure = Some(err);
-        }
+        self.node.run.record_failure(err);
     }
 }
 

@@ -81,7 +81,8 @@ impl<S: Service> ServiceHandle<S> {
     }
 
     /// Waits until the service is ready (at most `timeout`) and returns it: the way to call a
-    /// method that needs a ready service.
+    /// method that needs a ready service. Fails like [`Context::wait_ready`]: if the start fails,
+    /// with the start's error.
     pub async fn require_ready(&self, timeout: Duration) -> Result<&S, Error> {
         self.context.wait_ready(timeout).await?;
         Ok(&self.service)

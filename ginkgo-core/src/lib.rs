@@ -17,10 +17,14 @@ mod handle;
 mod lifecycle;
 mod manager;
 pub mod net;
+mod run;
 mod service;
 mod snapshot;
 mod state;
 mod task;
+#[cfg(test)]
+mod test_manager;
+mod waits;
 
 pub use async_trait::async_trait;
 pub use backoff::Backoff;

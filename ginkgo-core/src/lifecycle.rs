@@ -9,7 +9,6 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Either, select};
 
 use crate::error::{Error, ErrorKind};
-use crate::state::lock;
 use crate::task::{current_task_set, mark_current_task_as_stopper, panic_message};
 use crate::{AsyncManager, Context, Readiness, State};
 
@@ -22,6 +21,20 @@ enum Wait {
     No,
 }
 
+/// Why a start did not reach `ready`.
+enum Unstarted {
+    /// A stop of this service was requested: that stop rolls the start back.
+    StopRequested,
+    /// A step failed: the start rolls itself back.
+    Failed(Error),
+}
+
+impl From<Error> for Unstarted {
+    fn from(err: Error) -> Self {
+        Unstarted::Failed(err)
+    }
+}
+
 impl Context {
     /// Starts the service and its children and waits until it is ready.
     ///
@@ -29,6 +42,12 @@ impl Context {
     /// the service is not ready within its `start_timeout`; whatever had been started is then
     /// stopped again in reverse order, the service is `failed`, and the error names the path of
     /// the service that failed.
+    ///
+    /// A stop of the service during the start (requested by a caller, or by a failure that
+    /// reached it from one of its tasks or a child's) interrupts the start. The start then
+    /// returns once that stop is done: with the failure that caused it, or a `StartInterrupted`
+    /// error if there was none. So a start that began and fails returns with the service down
+    /// again, `failed` or `stopped`.
     pub async fn start(&self) -> Result<(), Error> {
         self.start_with(Wait::UntilReady).await
     }
@@ -43,47 +62,41 @@ impl Context {
     fn start_with(&self, wait: Wait) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
             let manager = self.manager()?.clone();
-            let _sequence = self.node.sequence.lock().await;
-            if let Err(found) = self.node.state.transition(State::is_down, State::Starting) {
-                return Err(Error::invalid_state(&self.path(), "start", found));
-            }
-            *lock(&self.node.run) = Default::default();
+            let sequence = self.node.sequence.lock().await;
+            let number = self.node.run.begin().map_err(|found| Error::invalid_state(&self.path(), "start", found))?;
             log::debug!("{}: starting", self.path());
-            self.node.tasks.open();
             let started = {
                 let steps = std::pin::pin!(self.start_steps(&manager, wait));
                 match select(steps, std::pin::pin!(self.stop_requested())).await {
                     Either::Left((result, _)) => result,
-                    Either::Right(_) => Err(self.interrupted()),
+                    Either::Right(_) => Err(Unstarted::StopRequested),
                 }
             };
             match started {
-                Ok(()) => Ok(()),
-                Err(err) if err.kind() == ErrorKind::StartInterrupted => {
-                    // The stop that interrupted us runs as soon as the sequence lock is free.
-                    Err(err)
-                }
-                Err(err) => {
+                Ok(()) => return Ok(()),
+                Err(Unstarted::Failed(err)) => {
                     // Logged where it happened, not again at every level it passes through.
                     if err.path() == self.path() {
                         log::error!("{}", err.chain());
                     }
-                    if self.node.state.transition(|s| s == State::Starting, State::Stopping).is_ok() {
-                        self.teardown(&manager, false).await;
+                    if self.node.run.start_failed(err) {
+                        // The rollback is a stop like any other, on its own: a start that its
+                        // caller drops midway cannot leave it half done.
+                        self.spawn_stop_sequence(&manager, State::Starting);
                     }
-                    self.record_failure(err.clone());
-                    self.node.state.set(State::Failed);
-                    Err(err)
                 }
+                // That stop rolls the start back.
+                Err(Unstarted::StopRequested) => {}
             }
+            // The stop runs once the sequence is free; the start returns when it is done.
+            drop(sequence);
+            let failure = self.node.run.over(number).await.and_then(|run| run.failure);
+            Err(failure
+                .unwrap_or_else(|| Error::new(ErrorKind::StartInterrupted, self.path(), "stopped while starting")))
         })
     }
 
-    fn interrupted(&self) -> Error {
-        Error::new(ErrorKind::StartInterrupted, self.path(), "stopped while starting")
-    }
-
-    async fn start_steps(&self, manager: &Arc<dyn AsyncManager>, wait: Wait) -> Result<(), Error> {
+    async fn start_steps(&self, manager: &Arc<dyn AsyncManager>, wait: Wait) -> Result<(), Unstarted> {
         let hooks = self.hooks();
         // The manager is child zero.
         guarded(manager.do_start(self)).await.map_err(|cause| {
@@ -103,7 +116,7 @@ impl Context {
         }
     }
 
-    async fn start_children(&self, wait: Wait) -> Result<(), Error> {
+    async fn start_children(&self, wait: Wait) -> Result<(), Unstarted> {
         for child in self.children() {
             if child.state().is_running() {
                 continue;
@@ -142,38 +155,26 @@ impl Context {
         wait: Wait,
         left: Duration,
         limit: Duration,
-    ) -> Result<(), Error> {
-        if readiness == Readiness::NotReady {
-            if wait == Wait::No {
-                let mut run = lock(&self.node.run);
-                if !run.ready_requested {
-                    run.awaiting_ready = true;
-                    return Ok(());
-                }
-            } else if within(manager.as_ref(), left, self.ready_requested()).await.is_none() {
-                return Err(self.start_timed_out(limit));
-            }
+    ) -> Result<(), Unstarted> {
+        let waits_for_ready = readiness == Readiness::NotReady && wait == Wait::UntilReady;
+        if waits_for_ready && within(manager.as_ref(), left, self.ready_requested()).await.is_none() {
+            return Err(self.start_timed_out(limit).into());
         }
-        match self.node.state.transition(|s| s == State::Starting, State::Ready) {
-            Ok(_) => {
-                log::debug!("{}: ready", self.path());
-                Ok(())
+        let became = self.node.run.update(|run| {
+            if run.state != State::Starting {
+                return Err(Unstarted::StopRequested);
             }
-            Err(_) => Err(self.interrupted()),
+            if readiness == Readiness::NotReady && wait == Wait::No && !run.ready_requested {
+                run.awaiting_ready = true;
+                return Ok(false);
+            }
+            run.state = State::Ready;
+            Ok(true)
+        })?;
+        if became {
+            log::debug!("{}: ready", self.path());
         }
-    }
-
-    async fn ready_requested(&self) {
-        loop {
-            if lock(&self.node.run).ready_requested {
-                return;
-            }
-            event_listener::listener!(self.node.run_changed => changed);
-            if lock(&self.node.run).ready_requested {
-                return;
-            }
-            changed.await;
-        }
+        Ok(())
     }
 
     /// Stops the service: children last-added first, then its tasks, then `do_stop` (if it had
@@ -189,39 +190,37 @@ impl Context {
     /// Returns an error if a `do_stop` failed or timed out; everything else is stopped anyway.
     pub async fn stop(&self) -> Result<(), Error> {
         self.mark_current_task_as_stopper();
-        if let Some(from) = self.request_stop() {
-            let ctx = self.clone();
-            let manager = self.manager()?.clone();
-            manager.spawn(Box::pin(async move { ctx.stop_sequence(from).await }));
+        let (number, requested) = self.request_stop();
+        if let Some(from) = requested {
+            self.spawn_stop_sequence(self.manager()?, from);
         }
-        self.await_stopped().await
+        self.stopped(number).await
     }
 
     /// Stops a child from inside its parent's stop sequence, without spawning.
     async fn stop_inline(&self) -> Result<(), Error> {
-        if let Some(from) = self.request_stop() {
+        let (number, requested) = self.request_stop();
+        if let Some(from) = requested {
             self.stop_sequence(from).await;
         }
-        self.await_stopped().await
+        self.stopped(number).await
     }
 
-    /// Moves a running service to `stopping`; returns the state it was in, or `None` if some
-    /// other call is stopping it, or there is nothing to stop.
-    fn request_stop(&self) -> Option<State> {
-        let from = self.node.state.transition(State::is_running, State::Stopping).ok()?;
-        lock(&self.node.run).stop_requested = true;
-        self.node.run_changed.notify(usize::MAX);
-        log::debug!("{}: stopping", self.path());
-        Some(from)
-    }
-
-    async fn await_stopped(&self) -> Result<(), Error> {
-        if self.state() == State::Init {
-            return Ok(());
+    /// Requests a stop of the current run (see [`Run::request_stop`]).
+    ///
+    /// [`Run::request_stop`]: crate::run::Run::request_stop
+    fn request_stop(&self) -> (u64, Option<State>) {
+        let (number, requested) = self.node.run.request_stop();
+        if requested.is_some() {
+            log::debug!("{}: stopping", self.path());
         }
-        self.node.state.wait_until(State::is_down).await;
-        match &lock(&self.node.run).stop_error {
-            Some(err) => Err(err.clone()),
+        (number, requested)
+    }
+
+    /// Waits until run `number` is over, and returns its stop's error, if any.
+    async fn stopped(&self, number: u64) -> Result<(), Error> {
+        match self.node.run.over(number).await.and_then(|run| run.stop_error) {
+            Some(err) => Err(err),
             None => Ok(()),
         }
     }
@@ -231,32 +230,28 @@ impl Context {
     fn mark_current_task_as_stopper(&self) {
         let Some(set) = current_task_set() else { return };
         fn owns(ctx: &Context, set: usize) -> bool {
-            ctx.node.tasks.id() == set || ctx.children().iter().any(|c| owns(c, set))
+            ctx.node.run.tasks.id() == set || ctx.children().iter().any(|c| owns(c, set))
         }
         if owns(self, set) {
             mark_current_task_as_stopper();
         }
     }
 
+    /// Runs the stop sequence of a service moved to `stopping` from `from`, as a task of its own.
+    fn spawn_stop_sequence(&self, manager: &Arc<dyn AsyncManager>, from: State) {
+        let ctx = self.clone();
+        manager.spawn(Box::pin(async move { ctx.stop_sequence(from).await }));
+    }
+
     async fn stop_sequence(&self, from: State) {
         let _sequence = self.node.sequence.lock().await;
         let Ok(manager) = self.manager().cloned() else {
-            self.node.state.set(State::Stopped);
+            self.node.run.end(None);
             return;
         };
-        let was_ready = from == State::Ready;
-        let stop_error = self.teardown(&manager, was_ready).await;
-        let mut run = lock(&self.node.run);
-        if let Some(err) = &stop_error {
-            if run.failure.is_none() {
-                run.failure = Some(err.clone());
-            }
-        }
-        run.stop_error = stop_error;
-        let end = if run.failure.is_some() { State::Failed } else { State::Stopped };
-        drop(run);
+        let stop_error = self.teardown(&manager, from == State::Ready).await;
+        let end = self.node.run.end(stop_error);
         log::debug!("{}: {end}", self.path());
-        self.node.state.set(end);
     }
 
     /// Children in reverse, then tasks, then the manager, then `do_stop` if the service had been
@@ -270,7 +265,7 @@ impl Context {
                 first_error.get_or_insert(err);
             }
         }
-        self.node.tasks.end_all(manager.as_ref(), hooks.stop_timeout, &path).await;
+        self.node.run.tasks.end_all(manager.as_ref(), hooks.stop_timeout).await;
         if let Err(cause) = guarded(manager.do_stop(self)).await {
             log::error!("{path}: async manager failed to stop: {cause}");
         }
@@ -350,10 +345,14 @@ impl Context {
         if self.state().is_down() {
             self.start().await?;
         }
-        match self.node.state.wait_until(|s| s == State::Stopped || s == State::Failed).await {
-            State::Failed => Err(self.failure_or(State::Failed)),
-            _ => Ok(()),
-        }
+        let ended = self.node.run.wait_for(|run| match run.state {
+            State::Stopped => Some(Ok(())),
+            State::Failed => Some(Err(run.failure.clone())),
+            _ => None,
+        });
+        ended.await.map_err(|failure| {
+            failure.unwrap_or_else(|| Error::new(ErrorKind::InvalidState, self.path(), "service is failed"))
+        })
     }
 
     /// Starts the service, runs `body`, and stops the service again, also when `body` panics.
@@ -384,10 +383,9 @@ pub(crate) fn escalate(ctx: &Context, err: Error) {
         }
     }
     let root = at;
-    if let Some(from) = root.request_stop() {
-        if let Ok(manager) = root.manager().cloned() {
-            let ctx = root.clone();
-            manager.spawn(Box::pin(async move { ctx.stop_sequence(from).await }));
+    if let (_, Some(from)) = root.request_stop() {
+        if let Ok(manager) = root.manager() {
+            root.spawn_stop_sequence(manager, from);
         }
     }
 }

@@ -1,9 +1,7 @@
-//! The states a service goes through, and a cell that can be read and awaited.
+//! The states a service goes through.
 
 use std::fmt;
 use std::sync::Mutex;
-
-use event_listener::{Event, listener};
 
 /// Where a service is in its life.
 ///
@@ -64,56 +62,6 @@ impl fmt::Display for State {
     }
 }
 
-/// A state that can be read at once and awaited on any runtime.
-pub(crate) struct StateCell {
-    current: Mutex<State>,
-    changed: Event,
-}
-
-impl StateCell {
-    pub(crate) fn new() -> Self {
-        StateCell { current: Mutex::new(State::Init), changed: Event::new() }
-    }
-
-    pub(crate) fn get(&self) -> State {
-        *lock(&self.current)
-    }
-
-    pub(crate) fn set(&self, to: State) {
-        *lock(&self.current) = to;
-        self.changed.notify(usize::MAX);
-    }
-
-    /// Moves to `to` if the current state satisfies `allowed`; returns the state found.
-    pub(crate) fn transition(&self, allowed: impl Fn(State) -> bool, to: State) -> Result<State, State> {
-        let mut current = lock(&self.current);
-        let found = *current;
-        if !allowed(found) {
-            return Err(found);
-        }
-        *current = to;
-        drop(current);
-        self.changed.notify(usize::MAX);
-        Ok(found)
-    }
-
-    /// Resolves with the first state that satisfies `done` (at once if the current one does).
-    pub(crate) async fn wait_until(&self, done: impl Fn(State) -> bool) -> State {
-        loop {
-            let state = self.get();
-            if done(state) {
-                return state;
-            }
-            listener!(self.changed => changed);
-            let state = self.get();
-            if done(state) {
-                return state;
-            }
-            changed.await;
-        }
-    }
-}
-
 /// Locks a mutex, ignoring poisoning: every critical section here leaves the data consistent.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -128,25 +76,5 @@ mod tests {
         let all = [State::Init, State::Starting, State::Ready, State::Stopping, State::Stopped, State::Failed];
         let names: Vec<_> = all.iter().map(|s| s.to_string()).collect();
         assert_eq!(names, ["init", "starting", "ready", "stopping", "stopped", "failed"]);
-    }
-
-    #[test]
-    fn transition_checks_the_current_state() {
-        let cell = StateCell::new();
-        assert_eq!(cell.transition(State::is_down, State::Starting), Ok(State::Init));
-        assert_eq!(cell.transition(State::is_down, State::Starting), Err(State::Starting));
-        assert_eq!(cell.get(), State::Starting);
-    }
-
-    #[test]
-    fn wait_until_wakes_on_a_change_from_another_thread() {
-        let cell = std::sync::Arc::new(StateCell::new());
-        let setter = {
-            let cell = cell.clone();
-            std::thread::spawn(move || cell.set(State::Ready))
-        };
-        let seen = futures::executor::block_on(cell.wait_until(|s| s == State::Ready));
-        setter.join().unwrap();
-        assert_eq!(seen, State::Ready);
     }
 }

@@ -1,4 +1,8 @@
-//! The tasks a service owns: spawning them, handles to await them, and ending them at stop.
+//! The tasks a service owns: admitting them, handles to await them, telling them to stop, and
+//! cancelling what is left.
+//!
+//! This is the layer below [`Context`](crate::Context): it knows nothing of services. Its owner
+//! gives it an [`Owner`], through which it learns the owner's path and reports a failed task.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -16,15 +20,31 @@ use futures::future::{Either, select};
 use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
 
+use crate::AsyncManager;
 use crate::error::{BoxError, Error, ErrorKind, Stopping};
 use crate::state::lock;
-use crate::{AsyncManager, Context};
+
+#[cfg(test)]
+mod tests;
 
 /// What a task returns. `Err(Stopping)` (from `?` on [`Context::sleep`]) counts as a clean end.
+///
+/// [`Context::sleep`]: crate::Context::sleep
 pub type TaskResult = Result<(), BoxError>;
 
 /// How long a cancelled task may take to actually end before it is reported as stuck.
 const CANCEL_GRACE: Duration = Duration::from_millis(100);
+
+/// What a task set needs from the one that owns it. The set holds it weakly: the owner owns the
+/// set, not the other way round.
+pub(crate) trait Owner: Send + Sync + 'static {
+    /// The owner's path, for the errors and logs about its tasks.
+    fn path(&self) -> String;
+
+    /// One of the tasks failed or panicked; `err` says which and why. Called before the task
+    /// counts as ended.
+    fn task_failed(self: Arc<Self>, err: Error);
+}
 
 thread_local! {
     /// What this thread is polling: 0 when no task; otherwise the task's set (its [`TaskSet::id`],
@@ -65,37 +85,6 @@ fn leave(before: usize) -> bool {
     CURRENT.with(|c| c.replace(before) & STOPPER != 0)
 }
 
-/// Fired once when a run of the service begins to stop.
-pub(crate) struct StopSignal {
-    fired: AtomicBool,
-    event: Event,
-}
-
-impl StopSignal {
-    fn new() -> Self {
-        StopSignal { fired: AtomicBool::new(false), event: Event::new() }
-    }
-
-    fn fire(&self) {
-        self.fired.store(true, Ordering::SeqCst);
-        self.event.notify(usize::MAX);
-    }
-
-    pub(crate) fn is_fired(&self) -> bool {
-        self.fired.load(Ordering::SeqCst)
-    }
-
-    pub(crate) async fn wait(&self) {
-        while !self.is_fired() {
-            listener!(self.event => fired);
-            if self.is_fired() {
-                return;
-            }
-            fired.await;
-        }
-    }
-}
-
 /// [`TaskCell::progress`]: the outcome is known.
 const FINISHED: u8 = 1;
 /// [`TaskCell::progress`]: the outcome is a failure, kept in [`TaskCell::failure`].
@@ -134,6 +123,7 @@ impl TaskCell {
         self.task_waker.wake();
     }
 
+    #[inline]
     fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }
@@ -184,7 +174,8 @@ pub struct TaskHandle {
 }
 
 impl TaskHandle {
-    /// Cancels the task at its next await point. Blocking work cannot be cancelled.
+    /// Cancels the task at its next await point: its future is dropped without being polled
+    /// again. Blocking work cannot be cancelled.
     pub fn cancel(&self) {
         self.cell.cancel();
     }
@@ -227,38 +218,43 @@ struct Waiting {
 }
 
 struct Shared {
-    /// Open for new tasks (between the service's start and its stop).
-    accepting: AtomicBool,
+    /// Where the set is: odd while it admits tasks (from [`TaskSet::open`] until its tasks are
+    /// told to stop), even otherwise (never opened, or told to stop). Opening and telling each
+    /// move it on by one, so every run of the owner has phases of its own.
+    phase: AtomicUsize,
+    /// Notified when the tasks are told to stop.
+    told: Event,
     /// Tasks spawned and not yet ended, blocking work included.
     live: AtomicUsize,
-    /// Set when a stop cancels what is left: every task of the set ends at its next poll.
-    cancelling: AtomicBool,
+    /// The tasks spawned in this phase or earlier are cancelled at their next poll: set by a
+    /// stop to the phase it told, so it never reaches the tasks of a later run.
+    cancelled_through: AtomicUsize,
     /// Only the tasks that have waited: a task that runs to its end in one poll never takes
     /// this lock.
     waiting: Mutex<HashMap<u64, Waiting>>,
     /// How many entries of `waiting` are stoppers (kept with the map, under its lock).
     stoppers: AtomicUsize,
-    stop: Mutex<Arc<StopSignal>>,
-    /// Notified when a task ends while the set is closed, which is when a stop listens.
+    /// Notified when a task ends while the set is told to stop, which is when a stop listens.
     ended: Event,
-    owner: Weak<crate::context::Node>,
+    owner: Weak<dyn Owner>,
 }
 
-/// The tasks of one service.
+/// The tasks of one owner, run after run.
 pub(crate) struct TaskSet {
     shared: Arc<Shared>,
 }
 
 impl TaskSet {
-    pub(crate) fn new(owner: Weak<crate::context::Node>) -> Self {
+    /// A set that admits nothing until [`open`](TaskSet::open)ed.
+    pub(crate) fn new(owner: Weak<dyn Owner>) -> Self {
         TaskSet {
             shared: Arc::new(Shared {
-                accepting: AtomicBool::new(false),
+                phase: AtomicUsize::new(0),
+                told: Event::new(),
                 live: AtomicUsize::new(0),
-                cancelling: AtomicBool::new(false),
+                cancelled_through: AtomicUsize::new(0),
                 waiting: Mutex::new(HashMap::new()),
                 stoppers: AtomicUsize::new(0),
-                stop: Mutex::new(Arc::new(StopSignal::new())),
                 ended: Event::new(),
                 owner,
             }),
@@ -267,32 +263,59 @@ impl TaskSet {
 
     /// An identity for [`current_task_set`] comparisons: an address, aligned to more than 1.
     pub(crate) fn id(&self) -> usize {
-        Arc::as_ptr(&self.shared) as usize
+        self.shared.id()
     }
 
-    /// Accepts tasks again, with a fresh stop signal: called when the service starts.
+    /// Admits tasks, until they are told to stop: called when the owner starts a run.
     pub(crate) fn open(&self) {
-        *lock(&self.shared.stop) = Arc::new(StopSignal::new());
-        self.shared.cancelling.store(false, Ordering::SeqCst);
-        self.shared.accepting.store(true, Ordering::SeqCst);
+        let _ = self.shared.phase.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| (p % 2 == 0).then_some(p + 1));
     }
 
-    pub(crate) fn stop_signal(&self) -> Arc<StopSignal> {
-        lock(&self.shared.stop).clone()
+    /// Admits no more tasks and tells those alive to stop: [`told_to_stop`](TaskSet::told_to_stop)
+    /// resolves, and so [`Context::sleep`](crate::Context::sleep) and the like return `Stopping`.
+    pub(crate) fn tell_to_stop(&self) {
+        let _ = self.shared.phase.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| (p % 2 == 1).then_some(p + 1));
+        self.shared.told.notify(usize::MAX);
     }
 
+    /// True unless the set is open: its tasks have been told to stop, or it was never opened.
+    pub(crate) fn is_told_to_stop(&self) -> bool {
+        self.shared.phase.load(Ordering::SeqCst) % 2 == 0
+    }
+
+    /// Resolves when the tasks of the current phase are told to stop. If they already are (or
+    /// the set is not open), it returns after yielding to the executor once: a task that loops
+    /// on such a wait still reaches a point where it can be cancelled, and lets other tasks run.
+    pub(crate) async fn told_to_stop(&self) {
+        let phase = self.shared.phase.load(Ordering::SeqCst);
+        if phase % 2 == 0 {
+            YieldNow(false).await;
+            return;
+        }
+        loop {
+            listener!(self.shared.told => told);
+            if self.shared.phase.load(Ordering::SeqCst) != phase {
+                return;
+            }
+            told.await;
+        }
+    }
+
+    /// How many tasks are alive, blocking work included.
     pub(crate) fn live(&self) -> usize {
         self.shared.live.load(Ordering::SeqCst)
     }
 
-    /// Counts a new task in, unless the set is closed: then a handle reporting cancellation.
-    fn admit(&self) -> Result<(), TaskHandle> {
-        // Counted before the check, and a stop closes the set before it counts: one of the two
-        // always sees the other.
+    /// Counts a new task in, unless the set is not open: then a handle reporting cancellation.
+    /// Returns the phase the task belongs to.
+    fn admit(&self) -> Result<usize, TaskHandle> {
+        // Counted before the check, and a stop tells the tasks before it counts them: one of
+        // the two always sees the other.
         self.shared.live.fetch_add(1, Ordering::SeqCst);
-        if !self.shared.accepting.load(Ordering::SeqCst) {
+        let phase = self.shared.phase.load(Ordering::SeqCst);
+        if phase % 2 == 0 {
             self.shared.count_out();
-            let path = self.owner_path();
+            let path = self.shared.owner_path();
             log::debug!("{path}: task not spawned, the service is not running");
             return Err(TaskHandle::ended(Err(Error::new(
                 ErrorKind::TaskCancelled,
@@ -300,47 +323,53 @@ impl TaskSet {
                 "task not spawned: the service is not running",
             ))));
         }
-        Ok(())
+        Ok(phase)
     }
 
-    pub(crate) fn spawn<F>(&self, manager: &dyn AsyncManager, future: F) -> TaskHandle
+    /// Spawns the future `make` returns, if the set is open; `make` is called only then.
+    pub(crate) fn spawn<F, Fut>(&self, manager: &dyn AsyncManager, make: F) -> TaskHandle
     where
-        F: Future<Output = TaskResult> + Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = TaskResult> + Send + 'static,
     {
-        if let Err(handle) = self.admit() {
-            return handle;
-        }
+        let phase = match self.admit() {
+            Ok(phase) => phase,
+            Err(refused) => return refused,
+        };
+        let admitted = Admitted(&self.shared);
+        let future = make();
+        std::mem::forget(admitted);
         let cell = TaskCell::new();
-        manager.spawn(Box::pin(Supervised::new(cell.clone(), self, future)));
+        manager.spawn(Box::pin(Supervised::new(cell.clone(), self.shared.clone(), phase, future)));
         TaskHandle { cell }
     }
 
+    /// Runs `work` where it may block, if the set is open; `work` is called only then.
     pub(crate) fn spawn_blocking(
         &self,
         manager: &dyn AsyncManager,
         work: Box<dyn FnOnce() -> TaskResult + Send + 'static>,
     ) -> TaskHandle {
-        if let Err(handle) = self.admit() {
-            return handle;
+        if let Err(refused) = self.admit() {
+            return refused;
         }
         let cell = TaskCell::new();
-        let id = task_id(&cell);
         let shared = self.shared.clone();
-        let set = self.id();
         let task_cell = cell.clone();
         manager.spawn_blocking(Box::new(move || {
             // Blocking work is never waited for as a stopper (it cannot park): whether it marked
             // itself one does not matter.
-            let before = enter(set);
+            let before = enter(shared.id());
             let result = catch_unwind(AssertUnwindSafe(work));
             leave(before);
-            shared.finish(&task_cell, false, id, result);
+            shared.finish(&task_cell, false, result);
         }));
         TaskHandle { cell }
     }
 
-    /// The handle of a task that could not be spawned: the service has no manager yet.
-    pub(crate) fn spawn_without_manager(&self, path: String) -> TaskHandle {
+    /// The handle of a task that could not be spawned: its owner has no manager yet.
+    pub(crate) fn spawn_without_manager(&self) -> TaskHandle {
+        let path = self.shared.owner_path();
         log::debug!("{path}: task not spawned, the service has no async manager");
         TaskHandle::ended(Err(Error::new(
             ErrorKind::NoManager,
@@ -349,19 +378,20 @@ impl TaskSet {
         )))
     }
 
-    /// Ends every task: stop signal, up to `grace` to finish, then cancellation. Returns how many
-    /// tasks could not be ended (blocking work, or a thread stuck outside an await point).
-    pub(crate) async fn end_all(&self, manager: &dyn AsyncManager, grace: Duration, path: &str) -> usize {
-        self.shared.accepting.store(false, Ordering::SeqCst);
-        self.stop_signal().fire();
+    /// Ends every task: tells them to stop, gives them up to `grace` to finish, then cancels
+    /// them. Returns how many could not be ended (blocking work, or a task stuck outside an
+    /// await point). A task that asked for this stop (a stopper) is not waited for, only
+    /// cancelled.
+    pub(crate) async fn end_all(&self, manager: &dyn AsyncManager, grace: Duration) -> usize {
+        self.tell_to_stop();
         let shared = &self.shared;
         let only_stoppers_left = || shared.live.load(Ordering::SeqCst) <= shared.stoppers.load(Ordering::SeqCst);
         if !self.wait_for(manager, grace, only_stoppers_left).await {
             let remaining = self.live();
-            log::debug!("{path}: cancelling {remaining} task(s) still running after {grace:?}");
+            log::debug!("{}: cancelling {remaining} task(s) still running after {grace:?}", shared.owner_path());
         }
-        self.shared.cancelling.store(true, Ordering::SeqCst);
-        for waiting in lock(&self.shared.waiting).values() {
+        shared.cancelled_through.store(shared.phase.load(Ordering::SeqCst), Ordering::SeqCst);
+        for waiting in lock(&shared.waiting).values() {
             waiting.cell.cancel();
         }
         if self.wait_for(manager, CANCEL_GRACE.min(grace), || self.live() == 0).await {
@@ -369,8 +399,9 @@ impl TaskSet {
         }
         let stuck = self.live();
         log::error!(
-            "{path}: {stuck} task(s) did not end within stop_timeout ({grace:?}) and could not be cancelled; \
-             they keep running until they return"
+            "{}: {stuck} task(s) did not end within stop_timeout ({grace:?}) and could not be cancelled; \
+             they keep running until they return",
+            shared.owner_path()
         );
         stuck
     }
@@ -392,47 +423,59 @@ impl TaskSet {
             }
         }
     }
+}
 
-    fn owner_path(&self) -> String {
-        self.shared.owner.upgrade().map(|n| n.path()).unwrap_or_default()
+/// A task counted in whose future is being made: counted out again if making it panics.
+struct Admitted<'a>(&'a Shared);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.count_out();
     }
 }
 
 impl Shared {
+    #[inline]
+    fn id(&self) -> usize {
+        self as *const Shared as usize
+    }
+
+    fn owner_path(&self) -> String {
+        self.owner.upgrade().map(|owner| owner.path()).unwrap_or_default()
+    }
+
     /// One task fewer; a stop that is listening hears of it.
     fn count_out(&self) {
         self.live.fetch_sub(1, Ordering::SeqCst);
-        if !self.accepting.load(Ordering::SeqCst) {
+        if self.phase.load(Ordering::SeqCst) % 2 == 0 {
             self.ended.notify(usize::MAX);
         }
     }
 
-    /// Records how a task ended, reports a failure to the service, and counts the task out. The
+    /// Records how a task ended, reports a failure to the owner, and counts the task out. The
     /// handle learns the outcome first and settles last, so a stop that saw the task end finds
     /// its handle finished, and whoever awaited the handle finds the task no longer alive.
-    fn finish(&self, cell: &TaskCell, waited: bool, id: u64, result: Result<TaskResult, Box<dyn Any + Send>>) {
-        let path = || self.owner.upgrade().map(|n| n.path()).unwrap_or_default();
-        let outcome =
-            match result {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(err)) if err.is::<Stopping>() => Ok(()),
-                Ok(Err(err)) => Err(Error::new(ErrorKind::TaskFailed, path(), "task failed").with_source(err)),
-                Err(panic) => Err(Error::new(ErrorKind::TaskPanicked, path(), "task panicked")
-                    .with_source(panic_message(panic.as_ref()))),
-            };
+    fn finish(&self, cell: &Arc<TaskCell>, waited: bool, result: Result<TaskResult, Box<dyn Any + Send>>) {
+        let outcome = match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) if err.is::<Stopping>() => Ok(()),
+            Ok(Err(err)) => Err(Error::new(ErrorKind::TaskFailed, self.owner_path(), "task failed").with_source(err)),
+            Err(panic) => Err(Error::new(ErrorKind::TaskPanicked, self.owner_path(), "task panicked")
+                .with_source(panic_message(panic.as_ref()))),
+        };
         if let Err(err) = &outcome {
             if let Some(owner) = self.owner.upgrade() {
-                Context::from_node(owner).task_failed(err.clone());
+                owner.task_failed(err.clone());
             }
         }
-        self.end(cell, waited, id, outcome);
+        self.end(cell, waited, outcome);
     }
 
-    fn end(&self, cell: &TaskCell, waited: bool, id: u64, outcome: Result<(), Error>) {
+    fn end(&self, cell: &Arc<TaskCell>, waited: bool, outcome: Result<(), Error>) {
         cell.record(outcome);
         if waited {
             let mut waiting = lock(&self.waiting);
-            if waiting.remove(&id).is_some_and(|w| w.stopper) {
+            if waiting.remove(&task_id(cell)).is_some_and(|w| w.stopper) {
                 self.stoppers.fetch_sub(1, Ordering::SeqCst);
             }
         }
@@ -440,9 +483,14 @@ impl Shared {
         cell.settle();
     }
 
-    fn cancelled(&self, cell: &TaskCell, waited: bool, id: u64) {
-        let path = self.owner.upgrade().map(|n| n.path()).unwrap_or_default();
-        self.end(cell, waited, id, Err(Error::new(ErrorKind::TaskCancelled, path, "task cancelled")));
+    fn cancelled(&self, cell: &Arc<TaskCell>, waited: bool) {
+        self.end(cell, waited, Err(Error::new(ErrorKind::TaskCancelled, self.owner_path(), "task cancelled")));
+    }
+
+    /// True if a task of `phase` is to be cancelled by its set (not by its handle).
+    #[inline]
+    fn cancels(&self, phase: usize) -> bool {
+        self.cancelled_through.load(Ordering::Acquire) >= phase
     }
 }
 
@@ -457,13 +505,30 @@ pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
     }
 }
 
+/// Returns `Pending` once, having woken its task: the executor runs others, and a cancellation
+/// can reach the task, before it goes on.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 pin_project! {
     /// A spawned future wrapped for supervision: cancellation, panics, results, bookkeeping.
     struct Supervised<F> {
-        id: u64,
-        set: usize,
         cell: Arc<TaskCell>,
         shared: Arc<Shared>,
+        // The phase of the set it was admitted in.
+        phase: usize,
         // It has waited at least once, so it is in the set's `waiting` map.
         waiting: bool,
         #[pin]
@@ -475,22 +540,15 @@ pin_project! {
             let this = this.project();
             // The runtime dropped the task before it ended (e.g. the runtime shut down).
             if this.future.is_some() {
-                this.shared.cancelled(this.cell, *this.waiting, *this.id);
+                this.shared.cancelled(this.cell, *this.waiting);
             }
         }
     }
 }
 
 impl<F> Supervised<F> {
-    fn new(cell: Arc<TaskCell>, set: &TaskSet, future: F) -> Self {
-        Supervised {
-            id: task_id(&cell),
-            set: set.id(),
-            cell,
-            shared: set.shared.clone(),
-            waiting: false,
-            future: Some(future),
-        }
+    fn new(cell: Arc<TaskCell>, shared: Arc<Shared>, phase: usize, future: F) -> Self {
+        Supervised { cell, shared, phase, waiting: false, future: Some(future) }
     }
 }
 
@@ -502,12 +560,12 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        if this.cell.is_cancelled() || this.shared.cancelling.load(Ordering::Acquire) {
+        if this.cell.is_cancelled() || this.shared.cancels(*this.phase) {
             this.future.set(None);
-            this.shared.cancelled(this.cell, *this.waiting, *this.id);
+            this.shared.cancelled(this.cell, *this.waiting);
             return Poll::Ready(());
         }
-        let before = enter(*this.set);
+        let before = enter(this.shared.id());
         let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         let stopper = leave(before);
         let result = match polled {
@@ -517,8 +575,9 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
                 this.cell.task_waker.register(cx.waker());
                 if !*this.waiting || stopper {
                     let mut waiting = lock(&this.shared.waiting);
-                    let entry =
-                        waiting.entry(*this.id).or_insert_with(|| Waiting { cell: this.cell.clone(), stopper: false });
+                    let entry = waiting
+                        .entry(task_id(this.cell))
+                        .or_insert_with(|| Waiting { cell: this.cell.clone(), stopper: false });
                     if stopper && !entry.stopper {
                         entry.stopper = true;
                         this.shared.stoppers.fetch_add(1, Ordering::SeqCst);
@@ -528,9 +587,9 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
                 if stopper {
                     this.shared.ended.notify(usize::MAX);
                 }
-                if this.cell.is_cancelled() || this.shared.cancelling.load(Ordering::Acquire) {
+                if this.cell.is_cancelled() || this.shared.cancels(*this.phase) {
                     this.future.set(None);
-                    this.shared.cancelled(this.cell, true, *this.id);
+                    this.shared.cancelled(this.cell, true);
                     return Poll::Ready(());
                 }
                 return Poll::Pending;
@@ -540,7 +599,7 @@ impl<F: Future<Output = TaskResult>> Future for Supervised<F> {
         };
         // Drop the user's future before the task counts as ended.
         this.future.set(None);
-        this.shared.finish(this.cell, *this.waiting, *this.id, result);
+        this.shared.finish(this.cell, *this.waiting, result);
         Poll::Ready(())
     }
 }
