@@ -12,6 +12,7 @@ mod group;
 mod help;
 mod setting;
 mod source;
+mod staged;
 mod suggest;
 mod watch;
 
@@ -19,6 +20,7 @@ pub use config::{Config, ConfigBuilder};
 pub use error::ConfigError;
 pub use group::Group;
 pub use setting::{__private, Declared, Setting, all_settings};
+pub use staged::StagedReload;
 pub use watch::Watch;
 
 /// The prefix of environment variables that set values: `GINKGO_RATE_PER_MINUTE=180`.
