@@ -31,6 +31,7 @@
 //! Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the culprit.
 
 mod args;
+mod control;
 mod ctl;
 mod daemon;
 mod error;
@@ -43,12 +44,16 @@ mod plan;
 mod privileges;
 mod process;
 mod registry;
+mod reload;
+mod requests;
 mod settings;
 mod signals;
 
 pub use error::Failure;
 pub use registry::Registry;
-pub use settings::{DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER};
+pub use settings::{
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+};
 
 use std::process::ExitCode;
 

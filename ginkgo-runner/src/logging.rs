@@ -38,7 +38,19 @@ static SWITCH: OnceLock<&'static Switch> = OnceLock::new();
 /// Installs (the first time) or replaces the process's logger. Files are opened anew each
 /// time, so a reload after logrotate writes to the new file.
 pub(crate) fn apply(plan: &LogPlan, logfile: Option<&std::path::Path>) -> Result<(), Failure> {
-    let (level, dispatch) = build(plan, logfile)?;
+    install(build(plan, logfile)?)
+}
+
+/// A logger built, every output open, not yet installed: a reload builds the new one first and
+/// installs it only if everything else of the reload can apply too.
+pub(crate) struct Logger {
+    level: LevelFilter,
+    dispatch: Box<dyn Log>,
+}
+
+/// Installs (the first time) or replaces the process's logger.
+pub(crate) fn install(logger: Logger) -> Result<(), Failure> {
+    let Logger { level, dispatch } = logger;
     match SWITCH.get() {
         Some(switch) => {
             if let Ok(mut current) = switch.current.write() {
@@ -60,7 +72,8 @@ pub(crate) fn flush() {
     log::logger().flush();
 }
 
-fn build(plan: &LogPlan, logfile: Option<&std::path::Path>) -> Result<(LevelFilter, Box<dyn Log>), Failure> {
+/// Builds the logger `plan` asks for, opening every output.
+pub(crate) fn build(plan: &LogPlan, logfile: Option<&std::path::Path>) -> Result<Logger, Failure> {
     let detail = plan.detail.clone().unwrap_or_default();
     let level = match &detail.level {
         Some(level) => parse_level(level)?,
@@ -90,7 +103,7 @@ fn build(plan: &LogPlan, logfile: Option<&std::path::Path>) -> Result<(LevelFilt
     }
     let (_, log) = dispatch.into_log();
     let most_verbose = detail.levels.values().filter_map(|l| parse_level(l).ok()).fold(level, std::cmp::Ord::max);
-    Ok((most_verbose, log))
+    Ok(Logger { level: most_verbose, dispatch: log })
 }
 
 /// Fills `{time}`, `{level}` (right-aligned to 7), `{module}` (the last part of the target),

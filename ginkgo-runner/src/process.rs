@@ -6,24 +6,24 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{Either, select};
 use ginkgo::{AsyncManager, Context, State};
+use nix::unistd::{Gid, Uid};
 
 use crate::args::{GINKGO_HELP, GINKGO_USAGE, GinkgoArgs};
+use crate::control::{Answers, ControlServer, SocketFile};
 use crate::daemon::{Forked, StatusPipe};
-use crate::error::chain;
 use crate::pidfile::Pidfile;
-use crate::plan::{LogPlan, Plan, parse_level};
-use crate::settings::LOGLEVEL;
-use crate::signals::Request;
-use crate::{Failure, Registry, daemon, logging, notify, privileges, signals};
+use crate::plan::Plan;
+use crate::requests::{Inbox, Request};
+use crate::{Failure, Registry, daemon, logging, notify, privileges, reload, requests, signals};
 
 /// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
 const INTERRUPTED: u8 = 130;
 
 pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
+    // Until the handlers are installed, a signal waits rather than ends the process.
+    signals::hold();
     let args = GinkgoArgs::parse(argv)?;
     if args.version {
         println!("ginkgo {}", env!("CARGO_PKG_VERSION"));
@@ -53,7 +53,13 @@ pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Fai
 /// Forks a daemon that runs `plan`; the parent waits for its report and prints the outcome.
 pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failure> {
     let _ = std::io::stdout().flush();
-    match daemon::daemonize()? {
+    // The daemon holds them until its handlers are in; the parent goes on as before.
+    signals::hold();
+    let forked = daemon::daemonize().inspect_err(|_| signals::release())?;
+    if let Forked::Parent(_) = forked {
+        signals::release();
+    }
+    match forked {
         Forked::Parent(Ok(pid)) => {
             println!("Process is running as {pid}.");
             Ok(0)
@@ -74,8 +80,9 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
 
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
 fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
-    let outcome = prepare(&plan).and_then(|(pidfile, requests)| {
-        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe, &pidfile));
+    let outcome = prepare(&plan).and_then(|(pidfile, control, inbox)| {
+        let outcome = plan.backend.block_on(serve(registry, &plan, &inbox, &mut pipe, &pidfile));
+        control.close();
         pidfile.remove();
         outcome
     });
@@ -95,11 +102,14 @@ fn apply_umask(mask: u32) {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask as nix::libc::mode_t));
 }
 
-/// Process settings, logging, pidfile, signals: everything before the tree is built.
-fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure> {
+/// Process settings, logging, pidfile, control socket, signals: everything before the tree is
+/// built.
+fn prepare(plan: &Plan) -> Result<(Pidfile, ControlServer, Inbox), Failure> {
     // Signals first: from here on a SIGTERM is a request to stop, not an abrupt end that would
-    // leave a pidfile behind.
-    let requests = signals::listen()?;
+    // leave a pidfile behind. One that came earlier was held back (`signals::hold`) and is
+    // answered now.
+    let inbox = Inbox::new();
+    signals::listen(&inbox)?;
     apply_umask(plan.umask);
     if let Some(dir) = &plan.rundir {
         std::env::set_current_dir(dir)
@@ -111,14 +121,24 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure
         log::warn!(target: "config", "{warning}");
     }
     let pidfile = Pidfile::create(&plan.pidfile)?;
+    let control = serve_control(plan, &inbox).inspect_err(|_| pidfile.remove())?;
     let _ = plan.config.clone().install();
-    Ok((pidfile, requests))
+    Ok((pidfile, control, inbox))
+}
+
+/// The control socket, owned by the user the service will run as.
+fn serve_control(plan: &Plan, inbox: &Inbox) -> Result<ControlServer, Failure> {
+    let identity = plan.identity.as_ref();
+    let user = identity.and_then(|identity| identity.uid).unwrap_or_else(Uid::effective);
+    let group = identity.map_or_else(Gid::effective, |identity| identity.gid);
+    let socket = SocketFile::create(&plan.control_socket, user, group)?;
+    ControlServer::serve(socket, user, Answers { pid: std::process::id(), inbox: inbox.clone() })
 }
 
 async fn serve(
     registry: &Registry,
     plan: &Plan,
-    mut requests: UnboundedReceiver<Request>,
+    inbox: &Inbox,
     pipe: &mut Option<StatusPipe>,
     pidfile: &Pidfile,
 ) -> Result<u8, Failure> {
@@ -130,22 +150,35 @@ async fn serve(
     log::info!(target: "runner", "starting {} on {}", plan.service, plan.backend);
     notify::status("starting");
 
-    // Start, answering a stop request that comes during the start.
+    // Start, answering what is asked meanwhile: a reload waits for the tree to be ready, a stop
+    // rolls the start back.
+    let mut reload_deferred = false;
     let started = {
-        let start = pin!(root.start());
-        match select(start, requests.next()).await {
-            Either::Left((started, _)) => Some(started),
-            Either::Right((_, _)) => None,
+        let mut start = pin!(root.start());
+        loop {
+            match select(start.as_mut(), pin!(inbox.next())).await {
+                Either::Left((started, _)) => break Ok(started),
+                Either::Right((Request::Reload, _)) => {
+                    if !reload_deferred {
+                        log::info!(target: "runner", "reload requested while starting: it runs once the tree is ready");
+                        reload_deferred = true;
+                    }
+                }
+                Either::Right((stop, _)) => break Err(stop),
+            }
         }
     };
     match started {
-        None => {
-            log::info!(target: "runner", "Stopping.");
-            let _ = root.stop().await;
-            return Err(Failure::failed("stopped while starting"));
+        Err(signal) => {
+            log::info!(target: "runner", "{signal} while starting: stopping what has started");
+            return match stop(&root, inbox, &sleeper, plan.stop_timeout).await {
+                Stopped::Interrupted => Ok(INTERRUPTED),
+                Stopped::TimedOut(failure) => Err(failure),
+                Stopped::Down => Err(Failure::failed(format!("stopped while starting ({signal})"))),
+            };
         }
-        Some(Err(err)) => return Err(Failure::failed(err.chain().to_string())),
-        Some(Ok(())) => {}
+        Ok(Err(err)) => return Err(Failure::failed(err.chain().to_string())),
+        Ok(Ok(())) => {}
     }
     if let Some(identity) = &plan.identity {
         let files: Vec<&std::path::Path> = std::iter::once(pidfile.path()).chain(plan.logfile.as_deref()).collect();
@@ -164,41 +197,98 @@ async fn serve(
     }
     log::info!(target: "runner", "{} is ready", plan.service);
 
+    let mut stop_timeout = plan.stop_timeout;
+    let mut reload_pending = reload_deferred;
     loop {
-        let down = pin!(root.wait_until_stopped());
-        match select(down, requests.next()).await {
-            Either::Left(_) => break,
-            Either::Right((Some(Request::Reload), _)) => reload(&root, plan).await,
-            Either::Right((Some(Request::Terminate | Request::Interrupt) | None, _)) => {
-                log::info!(target: "runner", "Stopping.");
-                notify::stopping();
-                let stop = pin!(root.stop());
-                let deadline = sleeper.sleep(plan.stop_timeout);
-                let interrupted = pin!(async {
-                    while let Some(request) = requests.next().await {
-                        if request == Request::Interrupt {
-                            return;
-                        }
+        let request = match std::mem::take(&mut reload_pending) {
+            true => Request::Reload,
+            false => match select(pin!(root.wait_until_stopped()), pin!(inbox.next())).await {
+                Either::Left(_) => break,
+                Either::Right((request, _)) => request,
+            },
+        };
+        if request == Request::Reload {
+            // One reload at a time; what is asked meanwhile waits for its end, and all the
+            // reloads asked meanwhile are one.
+            let mut waiters = inbox.take_reload_waiters();
+            let mut reload = pin!(reload::reload(registry, plan, &root));
+            let outcome = loop {
+                match select(reload.as_mut(), pin!(inbox.next())).await {
+                    Either::Left((outcome, _)) => break Ok(outcome),
+                    Either::Right((Request::Reload, _)) => reload_pending = true,
+                    Either::Right((stop, _)) => break Err(stop),
+                }
+            };
+            match outcome {
+                Ok(outcome) => {
+                    if let Ok(reloaded) = &outcome {
+                        stop_timeout = reloaded.stop_timeout;
                     }
-                    futures::future::pending::<()>().await
-                });
-                match select(stop, select(deadline, interrupted)).await {
-                    Either::Left(_) => break,
-                    Either::Right((Either::Left(_), _)) => {
-                        return Err(Failure::failed(format!(
-                            "the service did not stop within stop_timeout ({:?}); exiting anyway",
-                            plan.stop_timeout
-                        )));
-                    }
-                    Either::Right((Either::Right(_), _)) => {
-                        log::warn!(target: "runner", "interrupted again while stopping: exiting at once");
-                        return Ok(INTERRUPTED);
-                    }
+                    requests::answer(waiters, &outcome.map(|reloaded| reloaded.warnings));
+                    continue;
+                }
+                Err(stop) => {
+                    waiters.extend(inbox.take_reload_waiters());
+                    requests::answer(waiters, &Err(format!("the reload was cut short: {stop} stopped the daemon")));
                 }
             }
         }
+        return match stop(&root, inbox, &sleeper, stop_timeout).await {
+            Stopped::Interrupted => Ok(INTERRUPTED),
+            Stopped::TimedOut(failure) => Err(failure),
+            Stopped::Down => finish(&root),
+        };
     }
     finish(&root)
+}
+
+/// How a stop ended.
+enum Stopped {
+    /// The tree is down.
+    Down,
+    /// It was not down within `stop_timeout`.
+    TimedOut(Failure),
+    /// A SIGINT came during the stop: exit at once.
+    Interrupted,
+}
+
+/// Stops the tree within `timeout`, answering what is asked meanwhile: a SIGINT exits at once,
+/// anything else is ignored (and logged once).
+async fn stop(root: &Context, inbox: &Inbox, runtime: &Arc<dyn AsyncManager>, timeout: Duration) -> Stopped {
+    log::info!(target: "runner", "Stopping.");
+    notify::stopping();
+    let stop = pin!(root.stop());
+    let deadline = runtime.sleep(timeout);
+    let interrupted = pin!(async {
+        let (mut terminate_logged, mut reload_logged) = (false, false);
+        loop {
+            match inbox.next().await {
+                Request::Interrupt => return,
+                Request::Terminate if !terminate_logged => {
+                    log::info!(target: "runner", "SIGTERM while stopping: already stopping");
+                    terminate_logged = true;
+                }
+                Request::Reload => {
+                    requests::answer(inbox.take_reload_waiters(), &Err("not reloaded: the daemon is stopping".into()));
+                    if !reload_logged {
+                        log::info!(target: "runner", "reload requested while stopping: ignored");
+                        reload_logged = true;
+                    }
+                }
+                Request::Terminate => {}
+            }
+        }
+    });
+    match select(stop, select(deadline, interrupted)).await {
+        Either::Left(_) => Stopped::Down,
+        Either::Right((Either::Left(_), _)) => Stopped::TimedOut(Failure::failed(format!(
+            "the service did not stop within stop_timeout ({timeout:?}); exiting anyway"
+        ))),
+        Either::Right((Either::Right(_), _)) => {
+            log::warn!(target: "runner", "interrupted again while stopping: exiting at once");
+            Stopped::Interrupted
+        }
+    }
 }
 
 /// Pings the service manager's watchdog every `period` while `root` is ready, until it is down.
@@ -214,45 +304,6 @@ async fn ping_watchdog(root: Context, runtime: Arc<dyn AsyncManager>, period: Du
             state if state.is_down() => return,
             _ => {}
         }
-    }
-}
-
-/// SIGHUP: the configuration (kept if broken), logging (files reopened), then the tree.
-async fn reload(root: &Context, plan: &Plan) {
-    log::info!(target: "runner", "reloading");
-    notify::reloading();
-    // Reopen the log files first (after logrotate moved them), then read the configuration.
-    reopen_logs(plan, &current_log_plan(plan));
-    match plan.config.reload() {
-        Err(err) => log::error!(target: "runner", "configuration not reloaded, keeping the old one: {}", chain(&err)),
-        Ok(()) => {
-            reopen_logs(plan, &current_log_plan(plan));
-            if let Err(err) = root.reload().await {
-                log::error!(target: "runner", "reload failed: {}", err.chain());
-            }
-        }
-    }
-    notify::ready("ready");
-}
-
-/// The logging the configuration asks for now.
-fn current_log_plan(plan: &Plan) -> LogPlan {
-    LogPlan {
-        level: parse_level(&LOGLEVEL.get(&plan.config)).unwrap_or(plan.log.level),
-        detail: crate::plan::log_detail(&plan.config),
-    }
-}
-
-/// Rebuilds the logger (opening its files anew) and, for a daemon, points stdout and stderr
-/// at the new log file too.
-fn reopen_logs(plan: &Plan, log: &LogPlan) {
-    if plan.daemon {
-        if let Err(err) = daemon::redirect_stdio(plan.logfile.as_deref()) {
-            log::error!(target: "runner", "{err}");
-        }
-    }
-    if let Err(err) = logging::apply(log, plan.logfile.as_deref()) {
-        log::error!(target: "runner", "logging not reloaded: {err}");
     }
 }
 
