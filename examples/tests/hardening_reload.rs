@@ -377,3 +377,27 @@ fn the_control_socket_setting_moves_the_socket() {
     assert_eq!(run.exit_code(), 0);
     assert_eq!(std::fs::read_dir(home.file("control")).unwrap().count(), 0, "removed at exit");
 }
+
+#[test]
+fn a_new_stop_timeout_applies_at_the_next_stop() {
+    let home = Home::new();
+    // fixture.SlowStop takes a minute to stop; the runner gives the tree `stop_timeout`.
+    let conf = home.file("slow.toml");
+    replace_file(&conf, "service = \"fixture.SlowStop\"\nstop_timeout = 60\n");
+    let mut command = home.command(fixture());
+    command.arg(&conf);
+    let mut run = Running::start(command);
+    run.stderr.wait_contains("INFO runner: fixture.SlowStop is ready");
+    replace_file(&conf, "service = \"fixture.SlowStop\"\nstop_timeout = 0.2\n");
+    run.signal(SIGHUP);
+    run.stderr.wait_contains("INFO runner: reloaded");
+    run.signal(SIGTERM);
+    assert_eq!(run.exit_code(), 1);
+    let lines = run.stderr.all();
+    assert_eq!(
+        lines.last().unwrap(),
+        "ginkgo: error: the service did not stop within stop_timeout (200ms); exiting anyway",
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("WARN runner: setting `stop_timeout`")), "applies live: {lines:#?}");
+}

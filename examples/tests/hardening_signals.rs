@@ -291,3 +291,20 @@ fn signals_before_the_handlers_are_installed_wait_for_them() {
     }
     assert!(!home.entries().iter().any(|e| e.ends_with(".pid") || e.ends_with(".sock")), "{:?}", home.entries());
 }
+
+#[test]
+fn a_stop_cuts_a_stuck_reload_short_and_the_waiting_client_hears_why() {
+    let home = Home::new();
+    let mut run = Running::start(gated(&home, &["reload"]));
+    run.stderr.wait_for("ready", |l| l.ends_with(READY));
+    let socket = home.file(".fixture.Gated.sock");
+    let client = std::thread::spawn(move || ask(&socket, b"{\"request\": \"reload\"}\n"));
+    run.stderr.wait_contains("reload begins");
+    run.signal(SIGTERM);
+    let reply = client.join().unwrap();
+    assert!(reply.contains("\"error\":\"the reload was cut short: SIGTERM stopped the daemon\""), "{reply}");
+    assert_eq!(run.exit_code(), 0);
+    let lines = run.stderr.all();
+    assert_eq!(count(&lines, "reload ends"), 0, "{lines:#?}");
+    assert_eq!(home.entries(), Vec::<String>::new());
+}

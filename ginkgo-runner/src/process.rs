@@ -150,36 +150,15 @@ async fn serve(
     log::info!(target: "runner", "starting {} on {}", plan.service, plan.backend);
     notify::status("starting");
 
-    // Start, answering what is asked meanwhile: a reload waits for the tree to be ready, a stop
-    // rolls the start back.
-    let mut reload_deferred = false;
-    let started = {
-        let mut start = pin!(root.start());
-        loop {
-            match select(start.as_mut(), pin!(inbox.next())).await {
-                Either::Left((started, _)) => break Ok(started),
-                Either::Right((Request::Reload, _)) => {
-                    if !reload_deferred {
-                        log::info!(target: "runner", "reload requested while starting: it runs once the tree is ready");
-                        reload_deferred = true;
-                    }
-                }
-                Either::Right((stop, _)) => break Err(stop),
-            }
+    let reload_deferred = match start(&root, inbox).await {
+        Started::Ready { reload_deferred } => reload_deferred,
+        Started::Failed(err) => return Err(Failure::failed(err.chain().to_string())),
+        Started::StoppedBy(signal) => {
+            log::info!(target: "runner", "{signal} while starting: stopping what has started");
+            let stopped = stop(&root, inbox, &sleeper, plan.stop_timeout).await;
+            return stopped.outcome(|| Err(Failure::failed(format!("stopped while starting ({signal})"))));
         }
     };
-    match started {
-        Err(signal) => {
-            log::info!(target: "runner", "{signal} while starting: stopping what has started");
-            return match stop(&root, inbox, &sleeper, plan.stop_timeout).await {
-                Stopped::Interrupted => Ok(INTERRUPTED),
-                Stopped::TimedOut(failure) => Err(failure),
-                Stopped::Down => Err(Failure::failed(format!("stopped while starting ({signal})"))),
-            };
-        }
-        Ok(Err(err)) => return Err(Failure::failed(err.chain().to_string())),
-        Ok(Ok(())) => {}
-    }
     if let Some(identity) = &plan.identity {
         let files: Vec<&std::path::Path> = std::iter::once(pidfile.path()).chain(plan.logfile.as_deref()).collect();
         privileges::hand_over(identity, &files);
@@ -203,43 +182,78 @@ async fn serve(
         let request = match std::mem::take(&mut reload_pending) {
             true => Request::Reload,
             false => match select(pin!(root.wait_until_stopped()), pin!(inbox.next())).await {
-                Either::Left(_) => break,
+                Either::Left(_) => return finish(&root),
                 Either::Right((request, _)) => request,
             },
         };
         if request == Request::Reload {
-            // One reload at a time; what is asked meanwhile waits for its end, and all the
-            // reloads asked meanwhile are one.
-            let mut waiters = inbox.take_reload_waiters();
-            let mut reload = pin!(reload::reload(registry, plan, &root));
-            let outcome = loop {
-                match select(reload.as_mut(), pin!(inbox.next())).await {
-                    Either::Left((outcome, _)) => break Ok(outcome),
-                    Either::Right((Request::Reload, _)) => reload_pending = true,
-                    Either::Right((stop, _)) => break Err(stop),
-                }
-            };
-            match outcome {
-                Ok(outcome) => {
-                    if let Ok(reloaded) = &outcome {
-                        stop_timeout = reloaded.stop_timeout;
-                    }
-                    requests::answer(waiters, &outcome.map(|reloaded| reloaded.warnings));
-                    continue;
-                }
-                Err(stop) => {
-                    waiters.extend(inbox.take_reload_waiters());
-                    requests::answer(waiters, &Err(format!("the reload was cut short: {stop} stopped the daemon")));
-                }
+            // Otherwise a stop cut the reload short, and is answered below.
+            if let Ok(applied) = reload_answering(registry, plan, &root, inbox, &mut reload_pending).await {
+                stop_timeout = applied.unwrap_or(stop_timeout);
+                continue;
             }
         }
-        return match stop(&root, inbox, &sleeper, stop_timeout).await {
-            Stopped::Interrupted => Ok(INTERRUPTED),
-            Stopped::TimedOut(failure) => Err(failure),
-            Stopped::Down => finish(&root),
-        };
+        return stop(&root, inbox, &sleeper, stop_timeout).await.outcome(|| finish(&root));
     }
-    finish(&root)
+}
+
+/// How a start ended.
+enum Started {
+    /// The tree is ready; a reload was asked meanwhile if `reload_deferred`.
+    Ready { reload_deferred: bool },
+    /// The tree failed to start (and is down again).
+    Failed(ginkgo::Error),
+    /// A stop was asked: the start is abandoned, the tree half started.
+    StoppedBy(Request),
+}
+
+/// Starts the tree, answering what is asked meanwhile: a reload waits for the tree to be ready
+/// (however many are asked, one runs), a stop abandons the start.
+async fn start(root: &Context, inbox: &Inbox) -> Started {
+    let mut reload_deferred = false;
+    let mut start = pin!(root.start());
+    loop {
+        match select(start.as_mut(), pin!(inbox.next())).await {
+            Either::Left((Ok(()), _)) => return Started::Ready { reload_deferred },
+            Either::Left((Err(err), _)) => return Started::Failed(err),
+            Either::Right((Request::Reload, _)) => {
+                if !reload_deferred {
+                    log::info!(target: "runner", "reload requested while starting: it runs once the tree is ready");
+                    reload_deferred = true;
+                }
+            }
+            Either::Right((stop, _)) => return Started::StoppedBy(stop),
+        }
+    }
+}
+
+/// Runs one reload and tells whoever asked for it (over the control socket) how it went.
+/// Reloads asked meanwhile set `again`: they are one, after this one. A stop asked meanwhile
+/// cuts it short and is returned as `Err`; otherwise the new `stop_timeout`, if it applied.
+async fn reload_answering(
+    registry: &Registry,
+    plan: &Plan,
+    root: &Context,
+    inbox: &Inbox,
+    again: &mut bool,
+) -> Result<Option<Duration>, Request> {
+    let mut waiters = inbox.take_reload_waiters();
+    let mut reload = pin!(reload::reload(registry, plan, root));
+    loop {
+        match select(reload.as_mut(), pin!(inbox.next())).await {
+            Either::Left((outcome, _)) => {
+                let stop_timeout = outcome.as_ref().ok().map(|reloaded| reloaded.stop_timeout);
+                requests::answer(waiters, &outcome.map(|reloaded| reloaded.warnings));
+                return Ok(stop_timeout);
+            }
+            Either::Right((Request::Reload, _)) => *again = true,
+            Either::Right((stop, _)) => {
+                waiters.extend(inbox.take_reload_waiters());
+                requests::answer(waiters, &Err(format!("the reload was cut short: {stop} stopped the daemon")));
+                return Err(stop);
+            }
+        }
+    }
 }
 
 /// How a stop ended.
@@ -250,6 +264,17 @@ enum Stopped {
     TimedOut(Failure),
     /// A SIGINT came during the stop: exit at once.
     Interrupted,
+}
+
+impl Stopped {
+    /// What the process ends with: `down` once the tree is down.
+    fn outcome(self, down: impl FnOnce() -> Result<u8, Failure>) -> Result<u8, Failure> {
+        match self {
+            Stopped::Down => down(),
+            Stopped::TimedOut(failure) => Err(failure),
+            Stopped::Interrupted => Ok(INTERRUPTED),
+        }
+    }
 }
 
 /// Stops the tree within `timeout`, answering what is asked meanwhile: a SIGINT exits at once,
