@@ -99,7 +99,7 @@ fn a_second_sigint_during_the_rollback_exits_at_once() {
     assert_eq!(home.entries(), Vec::<String>::new(), "pidfile and control socket removed");
 }
 
-/// `text` as the configuration of service.HelloWorld, a message every 10 ms.
+/// Writes the configuration of service.HelloWorld: `message` every 10 ms.
 fn hello_conf(home: &Home, message: &str) -> PathBuf {
     let path = home.file("service.conf.toml");
     replace_file(
@@ -109,14 +109,19 @@ fn hello_conf(home: &Home, message: &str) -> PathBuf {
     path
 }
 
+/// service.HelloWorld in the foreground, once it printed `message`.
+fn hello(home: &Home, message: &str) -> Running {
+    let mut command = home.command(ginkgo());
+    command.arg(hello_conf(home, message));
+    let run = Running::start(command);
+    run.stderr.wait_contains(&format!("INFO service: {message}"));
+    run
+}
+
 #[test]
 fn a_hundred_sighups_on_a_ready_process_never_overlap_and_end_in_the_last_configuration() {
     let home = Home::new();
-    let conf = hello_conf(&home, "m0");
-    let mut command = home.command(ginkgo());
-    command.arg(&conf);
-    let mut run = Running::start(command);
-    run.stderr.wait_contains("INFO service: m0");
+    let mut run = hello(&home, "m0");
     for i in 1..=100 {
         hello_conf(&home, &format!("m{i}"));
         run.signal(SIGHUP);
@@ -159,11 +164,7 @@ fn a_flood_of_sighups_during_a_reload_runs_one_more_reload_not_a_queue() {
 #[test]
 fn a_burst_of_sigterms_is_one_stop() {
     let home = Home::new();
-    let conf = hello_conf(&home, "hello");
-    let mut command = home.command(ginkgo());
-    command.arg(&conf);
-    let mut run = Running::start(command);
-    run.stderr.wait_contains("INFO service: hello");
+    let mut run = hello(&home, "hello");
     send_many(run.pid(), SIGTERM, 50);
     assert_eq!(run.exit_code(), 0);
     let lines = run.stderr.all();
@@ -196,11 +197,7 @@ fn sighup_and_sigterm_during_a_stop_are_ignored_and_logged() {
 #[test]
 fn signals_after_the_tree_is_down_change_nothing() {
     let home = Home::new();
-    let conf = hello_conf(&home, "hello");
-    let mut command = home.command(ginkgo());
-    command.arg(&conf);
-    let mut run = Running::start(command);
-    run.stderr.wait_contains("INFO service: hello");
+    let mut run = hello(&home, "hello");
     let pid = run.pid();
     run.signal(SIGTERM);
     // Keep signalling until the process has exited: whatever arrives while it winds down must
