@@ -8,14 +8,18 @@ use std::time::Duration;
 use rustix::process::Signal;
 
 use crate::args::{Action, CTL_HELP, CTL_USAGE, CtlArgs};
-use crate::console::say;
+use crate::console::{self, say};
 use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
-use crate::{Failure, Registry, logtail, pidfile, process};
+use crate::{Failure, Registry, control, logtail, pidfile, process};
 
 /// How much longer than the service's own `stop_timeout` `stop` waits for the process to exit.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
+
+/// How long `reload` waits for the daemon's answer (a reload asked while the tree starts waits
+/// for the start).
+const RELOAD_ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
     let args = CtlArgs::parse(argv)?;
@@ -182,9 +186,42 @@ impl Ctl<'_> {
             load_config(target, &self.args.sets)?;
         }
         let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
-        say!("Reloading process {}...", daemon.pid());
-        daemon.signal(Signal::HUP)?;
+        let pid = daemon.pid();
+        say!("Reloading process {pid}...");
+        // Asked over the control socket, the daemon answers how the reload went.
+        let socket = self.control_socket()?;
+        let reply = match &socket {
+            Some(path) => control::ask(path, "reload", Default::default(), RELOAD_ANSWER_TIMEOUT)?,
+            None => None,
+        };
+        let Some(reply) = reply else {
+            daemon.signal(Signal::HUP)?;
+            let nowhere = socket.map_or_else(|| "known for a bare PID".into(), |path| format!("at {}", path.display()));
+            console::write_stderr(&format!(
+                "ginkgoctl: warning: no control socket {nowhere}: sent SIGHUP; the outcome cannot be confirmed (see the log)"
+            ));
+            return Ok(0);
+        };
+        if reply.pid != Some(pid) {
+            let answered = reply.pid.map_or_else(|| "no PID".into(), |other| format!("PID {other}"));
+            return Err(Failure::failed(format!("the control socket answers for {answered}, not for process {pid}")));
+        }
+        let fields = reply.outcome.map_err(|reason| Failure::failed(format!("reload failed: {reason}")))?;
+        let warnings = fields.get("warnings").and_then(|w| w.as_array()).cloned().unwrap_or_default();
+        for warning in warnings.iter().filter_map(|w| w.as_str()) {
+            console::write_stderr(&format!("ginkgoctl: warning: {warning}"));
+        }
         Ok(0)
+    }
+
+    /// Where the daemon's control socket should be: the configuration's, or beside the pidfile
+    /// given with `-p`; `None` for a bare PID.
+    fn control_socket(&self) -> Result<Option<PathBuf>, Failure> {
+        match (&self.args.target, &self.args.pid) {
+            (Some(_), _) => Ok(Some(self.plan()?.control_socket)),
+            (None, Some(given)) if given.parse::<u32>().is_err() => Ok(Some(control::beside(Path::new(given)))),
+            _ => Ok(None),
+        }
     }
 
     fn status(&self) -> Result<u8, Failure> {

@@ -39,6 +39,7 @@
 
 mod args;
 mod console;
+mod control;
 mod ctl;
 mod daemon;
 mod error;
@@ -51,12 +52,16 @@ mod plan;
 mod privileges;
 mod process;
 mod registry;
+mod reload;
+mod requests;
 mod settings;
 mod signals;
 
 pub use error::Failure;
 pub use registry::Registry;
-pub use settings::{DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER};
+pub use settings::{
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+};
 
 use std::process::ExitCode;
 

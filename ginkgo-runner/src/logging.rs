@@ -71,7 +71,14 @@ static EXIT_DEADLINE: OnceLock<Instant> = OnceLock::new();
 /// Installs (the first time) or replaces the process's logger. Files are opened anew each
 /// time, so a reload after logrotate writes to the new file.
 pub(crate) fn apply(plan: &LogPlan, logfile: Option<&Path>) -> Result<(), Failure> {
-    let built = build(plan, logfile)?;
+    install(build(plan, logfile)?)
+}
+
+/// Installs (the first time) or replaces the process's logger with `logger`, built by
+/// [`build`]: a reload builds the new one first, and installs it only if everything else of the
+/// reload can apply too.
+pub(crate) fn install(logger: Logger) -> Result<(), Failure> {
+    let built = logger;
     match SWITCH.get() {
         Some(switch) => {
             if let Ok(mut current) = switch.current.write() {
@@ -153,8 +160,8 @@ fn exit_deadline() -> Instant {
     *EXIT_DEADLINE.get_or_init(|| Instant::now() + EXIT_FLUSH)
 }
 
-/// A new logger, and the outputs it writes to.
-struct Built {
+/// A logger built, every output open, not yet installed; and the outputs it writes to.
+pub(crate) struct Logger {
     level: LevelFilter,
     log: Box<dyn Log>,
     outputs: Vec<Arc<LogOutput>>,
@@ -163,7 +170,8 @@ struct Built {
     warning: Warning,
 }
 
-fn build(plan: &LogPlan, logfile: Option<&Path>) -> Result<Built, Failure> {
+/// Builds the logger `plan` asks for, opening every output.
+pub(crate) fn build(plan: &LogPlan, logfile: Option<&Path>) -> Result<Logger, Failure> {
     let detail = plan.detail.clone().unwrap_or_default();
     let level = match &detail.level {
         Some(level) => parse_level(level)?,
@@ -208,7 +216,7 @@ fn build(plan: &LogPlan, logfile: Option<&Path>) -> Result<Built, Failure> {
     }
     let (_, log) = dispatch.into_log();
     let most_verbose = detail.levels.values().filter_map(|l| parse_level(l).ok()).fold(level, std::cmp::Ord::max);
-    Ok(Built { level: most_verbose, log, outputs, logfile_output, warning })
+    Ok(Logger { level: most_verbose, log, outputs, logfile_output, warning })
 }
 
 fn start(destination: Box<dyn Write + Send>, warning: Warning) -> Result<LogOutput, Failure> {

@@ -10,9 +10,9 @@ use nix::unistd::{AccessFlags, Gid, Group, Uid, User};
 use crate::error::chain;
 use crate::registry::normalize;
 use crate::settings::{
-    DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
 };
-use crate::{Failure, Registry};
+use crate::{Failure, Registry, control};
 
 /// Everything needed to run (or control) one service process.
 pub(crate) struct Plan {
@@ -25,6 +25,8 @@ pub(crate) struct Plan {
     pub(crate) daemon: bool,
     /// Where the pid is written, daemonized or not.
     pub(crate) pidfile: PathBuf,
+    /// Where `ginkgoctl` reaches the running process.
+    pub(crate) control_socket: PathBuf,
     /// Where the log goes; `None` is stderr.
     pub(crate) logfile: Option<PathBuf>,
     pub(crate) log: LogPlan,
@@ -57,7 +59,17 @@ impl Plan {
         sets: &[String],
         daemonize: bool,
     ) -> Result<Plan, Failure> {
-        let config = load_config(target, sets)?;
+        Plan::from_config(registry, target, load_config(target, sets)?, daemonize)
+    }
+
+    /// Checks `config` for running `target` and resolves what it names: the plan for a start,
+    /// and the check of a reload's new values.
+    pub(crate) fn from_config(
+        registry: &Registry,
+        target: &str,
+        config: Config,
+        daemonize: bool,
+    ) -> Result<Plan, Failure> {
         let service = match is_config_file(target) {
             true => config
                 .service()
@@ -78,6 +90,13 @@ impl Plan {
             Some(explicit) => explicit,
             None => home()?.join(format!(".{name}.pid")),
         };
+        let control_socket = match path(CONTROL_SOCKET.get(&config)) {
+            Some(explicit) => explicit,
+            None => control::beside(&pidfile),
+        };
+        if let Some(why) = control::too_long(&control_socket) {
+            return Err(Failure::usage(format!("setting `control_socket`: {why}")));
+        }
         let logfile = match path(LOGFILE.get(&config)) {
             Some(explicit) => Some(explicit),
             None if daemon => Some(home()?.join(format!(".{name}.log"))),
@@ -103,6 +122,7 @@ impl Plan {
             backend,
             daemon,
             pidfile,
+            control_socket,
             logfile,
             log,
         })

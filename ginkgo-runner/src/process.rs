@@ -6,25 +6,25 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{Either, select};
 use ginkgo::{AsyncManager, Context, State};
+use nix::unistd::{Gid, Uid};
 
 use crate::args::{GINKGO_HELP, GINKGO_USAGE, GinkgoArgs};
 use crate::console::{self, say};
+use crate::control::{Answers, ControlServer, SocketFile};
 use crate::daemon::{Forked, StatusPipe};
-use crate::error::chain;
 use crate::pidfile::Pidfile;
-use crate::plan::{LogPlan, Plan, parse_level};
-use crate::settings::LOGLEVEL;
-use crate::signals::Request;
-use crate::{Failure, Registry, daemon, files, logging, notify, privileges, signals};
+use crate::plan::Plan;
+use crate::requests::{Inbox, Request};
+use crate::{Failure, Registry, daemon, files, logging, notify, privileges, reload, requests, signals};
 
 /// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
 const INTERRUPTED: u8 = 130;
 
 pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
+    // Until the handlers are installed, a signal waits rather than ends the process.
+    signals::hold();
     let args = GinkgoArgs::parse(argv)?;
     if args.version {
         say!("ginkgo {}", env!("CARGO_PKG_VERSION"));
@@ -55,7 +55,13 @@ pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Fai
 /// Forks a daemon that runs `plan`; the parent waits for its report and prints the outcome.
 pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failure> {
     let _ = std::io::stdout().flush();
-    match daemon::daemonize()? {
+    // The daemon holds them until its handlers are in; the parent goes on as before.
+    signals::hold();
+    let forked = daemon::daemonize().inspect_err(|_| signals::release())?;
+    if let Forked::Parent(_) = forked {
+        signals::release();
+    }
+    match forked {
         Forked::Parent(Ok(pid)) => {
             say!("Process is running as {pid}.");
             Ok(0)
@@ -77,8 +83,9 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
 
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
 fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
-    let outcome = prepare(&plan).and_then(|(pidfile, requests)| {
-        let outcome = plan.backend.block_on(serve(registry, &plan, requests, &mut pipe));
+    let outcome = prepare(&plan).and_then(|(pidfile, control, inbox)| {
+        let outcome = plan.backend.block_on(serve(registry, &plan, &inbox, &mut pipe));
+        control.close();
         pidfile.remove();
         outcome
     });
@@ -98,11 +105,14 @@ fn apply_umask(mask: u32) {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask as nix::libc::mode_t));
 }
 
-/// Process settings, logging, pidfile, signals: everything before the tree is built.
-fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure> {
+/// Process settings, logging, pidfile, control socket, signals: everything before the tree is
+/// built.
+fn prepare(plan: &Plan) -> Result<(Pidfile, ControlServer, Inbox), Failure> {
     // Signals first: from here on a SIGTERM is a request to stop, not an abrupt end that would
-    // leave a pidfile behind.
-    let requests = signals::listen()?;
+    // leave a pidfile behind. One that came earlier was held back (`signals::hold`) and is
+    // answered now.
+    let inbox = Inbox::new();
+    signals::listen(&inbox)?;
     apply_umask(plan.umask);
     files::give_new_files_to(plan.identity.as_ref());
     if let Some(dir) = &plan.rundir {
@@ -117,16 +127,21 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, UnboundedReceiver<Request>), Failure
         log::warn!(target: "config", "{warning}");
     }
     let pidfile = Pidfile::create(&plan.pidfile)?;
+    let control = serve_control(plan, &inbox).inspect_err(|_| pidfile.remove())?;
     let _ = plan.config.clone().install();
-    Ok((pidfile, requests))
+    Ok((pidfile, control, inbox))
 }
 
-async fn serve(
-    registry: &Registry,
-    plan: &Plan,
-    mut requests: UnboundedReceiver<Request>,
-    pipe: &mut Option<StatusPipe>,
-) -> Result<u8, Failure> {
+/// The control socket, owned by the user the service will run as.
+fn serve_control(plan: &Plan, inbox: &Inbox) -> Result<ControlServer, Failure> {
+    let identity = plan.identity.as_ref();
+    let user = identity.and_then(|identity| identity.uid).unwrap_or_else(Uid::effective);
+    let group = identity.map_or_else(Gid::effective, |identity| identity.gid);
+    let socket = SocketFile::create(&plan.control_socket, user, group)?;
+    ControlServer::serve(socket, user, Answers { pid: std::process::id(), inbox: inbox.clone() })
+}
+
+async fn serve(registry: &Registry, plan: &Plan, inbox: &Inbox, pipe: &mut Option<StatusPipe>) -> Result<u8, Failure> {
     let manager = plan.backend.manager();
     let sleeper = manager.clone();
     let Some(root) = registry.build(&plan.service, manager, plan.config.clone()) else {
@@ -135,23 +150,15 @@ async fn serve(
     log::info!(target: "runner", "starting {} on {}", plan.service, plan.backend);
     notify::status("starting");
 
-    // Start, answering a stop request that comes during the start.
-    let started = {
-        let start = pin!(root.start());
-        match select(start, requests.next()).await {
-            Either::Left((started, _)) => Some(started),
-            Either::Right((_, _)) => None,
+    let reload_deferred = match start(&root, inbox).await {
+        Started::Ready { reload_deferred } => reload_deferred,
+        Started::Failed(err) => return Err(Failure::failed(err.chain().to_string())),
+        Started::StoppedBy(signal) => {
+            log::info!(target: "runner", "{signal} while starting: stopping what has started");
+            let stopped = stop(&root, inbox, &sleeper, plan.stop_timeout).await;
+            return stopped.outcome(|| Err(Failure::failed(format!("stopped while starting ({signal})"))));
         }
     };
-    match started {
-        None => {
-            log::info!(target: "runner", "Stopping.");
-            let _ = root.stop().await;
-            return Err(Failure::failed("stopped while starting"));
-        }
-        Some(Err(err)) => return Err(Failure::failed(err.chain().to_string())),
-        Some(Ok(())) => {}
-    }
     // The pidfile and the log files were created for the new user already (see files.rs).
     if let Some(identity) = &plan.identity {
         if let Err(failure) = privileges::drop_to(identity) {
@@ -168,41 +175,144 @@ async fn serve(
     }
     log::info!(target: "runner", "{} is ready", plan.service);
 
+    let mut stop_timeout = plan.stop_timeout;
+    let mut reload_pending = reload_deferred;
     loop {
-        let down = pin!(root.wait_until_stopped());
-        match select(down, requests.next()).await {
-            Either::Left(_) => break,
-            Either::Right((Some(Request::Reload), _)) => reload(&root, plan).await,
-            Either::Right((Some(Request::Terminate | Request::Interrupt) | None, _)) => {
-                log::info!(target: "runner", "Stopping.");
-                notify::stopping();
-                let stop = pin!(root.stop());
-                let deadline = sleeper.sleep(plan.stop_timeout);
-                let interrupted = pin!(async {
-                    while let Some(request) = requests.next().await {
-                        if request == Request::Interrupt {
-                            return;
-                        }
-                    }
-                    futures::future::pending::<()>().await
-                });
-                match select(stop, select(deadline, interrupted)).await {
-                    Either::Left(_) => break,
-                    Either::Right((Either::Left(_), _)) => {
-                        return Err(Failure::failed(format!(
-                            "the service did not stop within stop_timeout ({:?}); exiting anyway",
-                            plan.stop_timeout
-                        )));
-                    }
-                    Either::Right((Either::Right(_), _)) => {
-                        log::warn!(target: "runner", "interrupted again while stopping: exiting at once");
-                        return Ok(INTERRUPTED);
-                    }
+        let request = match std::mem::take(&mut reload_pending) {
+            true => Request::Reload,
+            false => match select(pin!(root.wait_until_stopped()), pin!(inbox.next())).await {
+                Either::Left(_) => return finish(&root),
+                Either::Right((request, _)) => request,
+            },
+        };
+        if request == Request::Reload {
+            // Otherwise a stop cut the reload short, and is answered below.
+            if let Ok(applied) = reload_answering(registry, plan, &root, inbox, &mut reload_pending).await {
+                stop_timeout = applied.unwrap_or(stop_timeout);
+                continue;
+            }
+        }
+        return stop(&root, inbox, &sleeper, stop_timeout).await.outcome(|| finish(&root));
+    }
+}
+
+/// How a start ended.
+enum Started {
+    /// The tree is ready; a reload was asked meanwhile if `reload_deferred`.
+    Ready { reload_deferred: bool },
+    /// The tree failed to start (and is down again).
+    Failed(ginkgo::Error),
+    /// A stop was asked: the start is abandoned, the tree half started.
+    StoppedBy(Request),
+}
+
+/// Starts the tree, answering what is asked meanwhile: a reload waits for the tree to be ready
+/// (however many are asked, one runs), a stop abandons the start.
+async fn start(root: &Context, inbox: &Inbox) -> Started {
+    let mut reload_deferred = false;
+    let mut start = pin!(root.start());
+    loop {
+        match select(start.as_mut(), pin!(inbox.next())).await {
+            Either::Left((Ok(()), _)) => return Started::Ready { reload_deferred },
+            Either::Left((Err(err), _)) => return Started::Failed(err),
+            Either::Right((Request::Reload, _)) => {
+                if !reload_deferred {
+                    log::info!(target: "runner", "reload requested while starting: it runs once the tree is ready");
+                    reload_deferred = true;
                 }
+            }
+            Either::Right((stop, _)) => return Started::StoppedBy(stop),
+        }
+    }
+}
+
+/// Runs one reload and tells whoever asked for it (over the control socket) how it went.
+/// Reloads asked meanwhile set `again`: they are one, after this one. A stop asked meanwhile
+/// cuts it short and is returned as `Err`; otherwise the new `stop_timeout`, if it applied.
+async fn reload_answering(
+    registry: &Registry,
+    plan: &Plan,
+    root: &Context,
+    inbox: &Inbox,
+    again: &mut bool,
+) -> Result<Option<Duration>, Request> {
+    let mut waiters = inbox.take_reload_waiters();
+    let mut reload = pin!(reload::reload(registry, plan, root));
+    loop {
+        match select(reload.as_mut(), pin!(inbox.next())).await {
+            Either::Left((outcome, _)) => {
+                let stop_timeout = outcome.as_ref().ok().map(|reloaded| reloaded.stop_timeout);
+                requests::answer(waiters, &outcome.map(|reloaded| reloaded.warnings));
+                return Ok(stop_timeout);
+            }
+            Either::Right((Request::Reload, _)) => *again = true,
+            Either::Right((stop, _)) => {
+                waiters.extend(inbox.take_reload_waiters());
+                requests::answer(waiters, &Err(format!("the reload was cut short: {stop} stopped the daemon")));
+                return Err(stop);
             }
         }
     }
-    finish(&root)
+}
+
+/// How a stop ended.
+enum Stopped {
+    /// The tree is down.
+    Down,
+    /// It was not down within `stop_timeout`.
+    TimedOut(Failure),
+    /// A SIGINT came during the stop: exit at once.
+    Interrupted,
+}
+
+impl Stopped {
+    /// What the process ends with: `down` once the tree is down.
+    fn outcome(self, down: impl FnOnce() -> Result<u8, Failure>) -> Result<u8, Failure> {
+        match self {
+            Stopped::Down => down(),
+            Stopped::TimedOut(failure) => Err(failure),
+            Stopped::Interrupted => Ok(INTERRUPTED),
+        }
+    }
+}
+
+/// Stops the tree within `timeout`, answering what is asked meanwhile: a SIGINT exits at once,
+/// anything else is ignored (and logged once).
+async fn stop(root: &Context, inbox: &Inbox, runtime: &Arc<dyn AsyncManager>, timeout: Duration) -> Stopped {
+    log::info!(target: "runner", "Stopping.");
+    notify::stopping();
+    let stop = pin!(root.stop());
+    let deadline = runtime.sleep(timeout);
+    let interrupted = pin!(async {
+        let (mut terminate_logged, mut reload_logged) = (false, false);
+        loop {
+            match inbox.next().await {
+                Request::Interrupt => return,
+                Request::Terminate if !terminate_logged => {
+                    log::info!(target: "runner", "SIGTERM while stopping: already stopping");
+                    terminate_logged = true;
+                }
+                Request::Reload => {
+                    requests::answer(inbox.take_reload_waiters(), &Err("not reloaded: the daemon is stopping".into()));
+                    if !reload_logged {
+                        log::info!(target: "runner", "reload requested while stopping: ignored");
+                        reload_logged = true;
+                    }
+                }
+                Request::Terminate => {}
+            }
+        }
+    });
+    match select(stop, select(deadline, interrupted)).await {
+        Either::Left(_) => Stopped::Down,
+        Either::Right((Either::Left(_), _)) => Stopped::TimedOut(Failure::failed(format!(
+            "the service did not stop within stop_timeout ({timeout:?}); exiting anyway"
+        ))),
+        Either::Right((Either::Right(_), _)) => {
+            log::warn!(target: "runner", "interrupted again while stopping: exiting at once");
+            Stopped::Interrupted
+        }
+    }
 }
 
 /// Pings the service manager's watchdog every `period` while `root` is ready, until it is down.
@@ -218,45 +328,6 @@ async fn ping_watchdog(root: Context, runtime: Arc<dyn AsyncManager>, period: Du
             state if state.is_down() => return,
             _ => {}
         }
-    }
-}
-
-/// SIGHUP: the configuration (kept if broken), logging (files reopened), then the tree.
-async fn reload(root: &Context, plan: &Plan) {
-    log::info!(target: "runner", "reloading");
-    notify::reloading();
-    // Reopen the log files first (after logrotate moved them), then read the configuration.
-    reopen_logs(plan, &current_log_plan(plan));
-    match plan.config.reload() {
-        Err(err) => log::error!(target: "runner", "configuration not reloaded, keeping the old one: {}", chain(&err)),
-        Ok(()) => {
-            reopen_logs(plan, &current_log_plan(plan));
-            if let Err(err) = root.reload().await {
-                log::error!(target: "runner", "reload failed: {}", err.chain());
-            }
-        }
-    }
-    notify::ready("ready");
-}
-
-/// The logging the configuration asks for now.
-fn current_log_plan(plan: &Plan) -> LogPlan {
-    LogPlan {
-        level: parse_level(&LOGLEVEL.get(&plan.config)).unwrap_or(plan.log.level),
-        detail: crate::plan::log_detail(&plan.config),
-    }
-}
-
-/// Rebuilds the logger (opening its files anew) and, for a daemon, points stdout and stderr
-/// at the new log file too.
-fn reopen_logs(plan: &Plan, log: &LogPlan) {
-    if plan.daemon {
-        if let Err(err) = daemon::redirect_stdio(plan.logfile.as_deref()) {
-            log::error!(target: "runner", "{err}");
-        }
-    }
-    if let Err(err) = logging::apply(log, plan.logfile.as_deref()) {
-        log::error!(target: "runner", "logging not reloaded: {err}");
     }
 }
 

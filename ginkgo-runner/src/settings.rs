@@ -17,6 +17,12 @@ setting!(pub static PIDFILE: Option<PathBuf> {
     help: "Path to the pidfile (by default ~/.<service>.pid), written in the foreground too",
 });
 
+setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
+    name: "control_socket",
+    default: None,
+    help: "Path to the control socket ginkgoctl talks to (by default beside the pidfile, .pid\nreplaced by .sock)",
+});
+
 setting!(pub static LOGFILE: Option<PathBuf> {
     name: "logfile",
     default: None,

@@ -258,3 +258,82 @@ pub fn service_conf(home: &Home, extra: &str) -> PathBuf {
         ),
     )
 }
+
+/// Sends `signal` to `pid` `count` times in a row, from one `kill` command.
+pub fn send_many(pid: u32, signal: i32, count: usize) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .args(std::iter::repeat_n(pid.to_string(), count))
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid} (×{count}) failed");
+}
+
+/// One of the signal masks in `/proc/PID/status` (`SigBlk`, `SigCgt`, `ShdPnd`, …); bit
+/// `signal - 1` is `signal`. `None` once the process is gone.
+pub fn signal_mask(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(&format!("{field}:")))?;
+    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+}
+
+/// True if `signal` is set in `mask`.
+pub fn has_signal(mask: u64, signal: i32) -> bool {
+    mask & (1 << (signal - 1)) != 0
+}
+
+/// Waits until no `signal` sent to `pid` is still waiting to be delivered.
+pub fn wait_delivered(pid: u32, signal: i32) {
+    let deadline = Instant::now() + DEADLINE;
+    while signal_mask(pid, "ShdPnd").is_some_and(|pending| has_signal(pending, signal)) {
+        assert!(Instant::now() < deadline, "signal {signal} still pending for {pid} after {DEADLINE:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Writes `text` to `path` in one step (aside, then renamed), so a reader never sees half of it.
+pub fn replace_file(path: &Path, text: &str) {
+    let aside = path.with_extension("partial");
+    std::fs::write(&aside, text).unwrap();
+    std::fs::rename(&aside, path).unwrap();
+}
+
+/// Sends one line to the Unix socket at `path` and returns the one line it answers (without
+/// its newline).
+pub fn ask(path: &Path, request: &[u8]) -> String {
+    use std::io::Write;
+    let mut stream = std::os::unix::net::UnixStream::connect(path).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply).unwrap();
+    reply.trim_end_matches('\n').to_string()
+}
+
+/// Kills the daemon its pidfile names when dropped, so that a test that fails half-way leaves
+/// no daemon behind (a test that passes has stopped it already).
+pub struct DaemonGuard(pub PathBuf);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        let pid = std::fs::read_to_string(&self.0).ok().and_then(|text| text.trim().parse::<u32>().ok());
+        let ours = |pid: u32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| cmd.windows(6).any(|w| w == b"ginkgo"))
+        };
+        if let Some(pid) = pid.filter(|pid| alive(*pid) && ours(*pid)) {
+            send(pid, SIGKILL);
+        }
+    }
+}
+
+/// One datagram from `socket`, waiting through interruptions: a read timeout makes `recv` fail
+/// with EINTR whenever the process is signalled (a child's SIGCHLD, while another thread has
+/// signals blocked to spawn a process), which is not the end of the wait.
+pub fn recv_datagram(socket: &std::os::unix::net::UnixDatagram, buffer: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match socket.recv(buffer) {
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}

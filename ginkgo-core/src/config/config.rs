@@ -15,6 +15,7 @@ use super::group::Group;
 use super::read::ReadError;
 use super::setting::{Declared, declared};
 use super::source::{ConfigFile, insert_dotted, leaf_paths};
+use super::staged::StagedReload;
 use super::text::Texts;
 use super::{ConfigError, ENV_PREFIX, suggest};
 use crate::state::lock;
@@ -131,16 +132,7 @@ impl ConfigBuilder {
     pub fn load(self) -> Result<Config, ConfigError> {
         let values = Values::build(&self.sources, None)?;
         values.log_warnings();
-        Ok(Config {
-            inner: Arc::new(Inner {
-                id: next_id(),
-                sources: self.sources,
-                values: ArcSwap::from_pointee(values),
-                generation: AtomicU64::new(0),
-                changed: Event::new(),
-                reloading: Mutex::new(()),
-            }),
-        })
+        Ok(Config::with_values(self.sources, values))
     }
 }
 
@@ -157,6 +149,11 @@ impl Config {
             log::error!("a setting's default does not fit its own type: {err}");
             Values::empty()
         });
+        Config::with_values(sources, values)
+    }
+
+    /// A configuration of its own (a new identity for the read cache) holding `values`.
+    fn with_values(sources: Sources, values: Values) -> Config {
         Config {
             inner: Arc::new(Inner {
                 id: next_id(),
@@ -183,20 +180,39 @@ impl Config {
     /// Reads the sources again and, if every value is valid, replaces all values at once: a key
     /// removed from the file returns to its default. On any error the old values stay in force
     /// and the error is returned, for the caller to report.
+    ///
+    /// The same as [`stage_reload`](Config::stage_reload) followed at once by
+    /// [`commit`](StagedReload::commit).
     pub fn reload(&self) -> Result<(), ConfigError> {
-        let _one_at_a_time = lock(&self.inner.reloading);
+        self.stage_reload()?.commit();
+        Ok(())
+    }
+
+    /// Reads the sources again and validates every value, like [`reload`](Config::reload), but
+    /// applies nothing yet: the new values wait in the returned [`StagedReload`], where the
+    /// caller can read them ([`StagedReload::config`]) and check whatever else depends on them
+    /// before it [commits](StagedReload::commit) them all at once, or drops them and changes
+    /// nothing.
+    ///
+    /// Until the staged reload is committed or dropped, other reloads of this configuration
+    /// wait (from this thread too: do not reload it while holding one).
+    pub fn stage_reload(&self) -> Result<StagedReload<'_>, ConfigError> {
+        let one_at_a_time = lock(&self.inner.reloading);
         let old = self.inner.values.load_full();
-        match Values::build(&self.inner.sources, Some(&old)) {
-            Ok(values) => {
-                values.log_warnings();
-                self.inner.values.store(Arc::new(values));
-                self.inner.generation.fetch_add(1, Ordering::Release);
-                self.inner.changed.notify(usize::MAX);
-                log::info!("configuration reloaded");
-                Ok(())
-            }
-            Err(err) => Err(err),
-        }
+        let values = Values::build(&self.inner.sources, Some(&old))?;
+        let staged = Config::with_values(self.inner.sources.clone(), values);
+        Ok(StagedReload::new(self, staged, one_at_a_time))
+    }
+
+    /// Puts the values of `staged` (a configuration made by [`stage_reload`](Config::stage_reload))
+    /// in force here, and tells every watcher.
+    pub(super) fn commit_values_of(&self, staged: &Config) {
+        let values = staged.inner.values.load_full();
+        values.log_warnings();
+        self.inner.values.store(values);
+        self.inner.generation.fetch_add(1, Ordering::Release);
+        self.inner.changed.notify(usize::MAX);
+        log::info!("configuration reloaded");
     }
 
     /// The config file, if there is one.

@@ -13,6 +13,7 @@ mod help;
 mod read;
 mod setting;
 mod source;
+mod staged;
 mod suggest;
 mod text;
 mod watch;
@@ -22,6 +23,7 @@ pub use error::ConfigError;
 pub use group::Group;
 pub use setting::{__private, Declared, Setting, all_settings};
 pub use source::MAX_FILE_SIZE;
+pub use staged::StagedReload;
 pub use text::MAX_TEXT_SIZE;
 pub use watch::Watch;
 
