@@ -168,20 +168,26 @@ fn accept_until_stopping(
         if ctx.is_stopping() {
             break;
         }
-        let registered = accepted.and_then(|(stream, peer)| {
-            let registered = connections.register_open(&stream, slots.take())?;
-            Ok((stream, peer, registered))
-        });
-        let (stream, peer, registered) = match registered {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
-            Err(err) => {
-                let Some(pause) = pacing.failed(&err, slots.open()) else { continue };
-                if crate::block_on(ctx.sleep(pause)).is_err() {
-                    break;
-                }
-                continue;
+            Err(err) => match pause_after(ctx, &mut pacing, &err, slots) {
+                Paused::Done => continue,
+                Paused::Stopping => break,
+            },
+        };
+        // Registering keeps a copy of the stream, which takes a second descriptor. Short of
+        // one, the connection waits here (as it would in the backlog) while the loop pauses as
+        // after a failed accept.
+        let registered = loop {
+            match connections.register_open(&stream, slots.take()) {
+                Ok(registered) => break Some(registered),
+                Err(err) => match pause_after(ctx, &mut pacing, &err, slots) {
+                    Paused::Done => {}
+                    Paused::Stopping => break None,
+                },
             }
         };
+        let Some(registered) = registered else { break };
         pacing.accepted();
         log::debug!("{path}: connection from {peer}");
         let (handler, path) = (handler.clone(), path.clone());
@@ -193,6 +199,21 @@ fn accept_until_stopping(
     }
     drop(listener);
     log::info!("{path}: stopped listening");
+}
+
+/// How a pause after a failure ended.
+enum Paused {
+    Done,
+    Stopping,
+}
+
+/// Pauses as `pacing` says after `err`, unless the service begins to stop first.
+fn pause_after(ctx: &Context, pacing: &mut AcceptPacing, err: &std::io::Error, slots: &ConnectionSlots) -> Paused {
+    let pause = pacing.failed(err, slots.open());
+    match pause.map(|pause| crate::block_on(ctx.sleep(pause))) {
+        Some(Err(_stopping)) => Paused::Stopping,
+        Some(Ok(())) | None => Paused::Done,
+    }
 }
 
 /// Wakes an `accept` blocked on `local` by connecting to it, from a short-lived thread so that

@@ -65,8 +65,9 @@ impl AcceptPacing {
     pub fn at_cap(&mut self, cap: usize) {
         if let Some(times) = self.full.occurred(Instant::now()) {
             log::warn!(
-                "{}: at its cap of {cap} connections; new clients wait until one closes ({times} {} since the last report)",
+                "{}: at its cap of {cap} open {}; new clients wait until one closes ({times} {} since the last report)",
                 self.path,
+                plural(cap as u64, "connection", "connections"),
                 plural(times, "time", "times")
             );
         }
