@@ -44,7 +44,7 @@ pub(crate) async fn serve_connection(
     what: &str,
 ) -> TaskResult {
     let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
-    let activity = Arc::new(RequestActivity::new());
+    let activity = Arc::new(RequestActivity::new(served.idle));
     let io = TokioIo::new(Watched { stream, activity: activity.clone() });
     let answering = activity.clone();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -57,7 +57,7 @@ pub(crate) async fn serve_connection(
     });
     let mut connection = pin!(served.builder.serve_connection(io, service));
     let idle = {
-        let expired = pin!(activity.expired(served.idle, manager.as_ref()));
+        let expired = pin!(activity.expired(manager.as_ref()));
         match select(connection.as_mut(), select(pin!(ctx.stopping()), expired)).await {
             Either::Left((served, _)) => return ended(ctx, what, served),
             Either::Right((Either::Left(((), _)), _)) => false,
@@ -69,9 +69,8 @@ pub(crate) async fn serve_connection(
         return ended(ctx, what, connection.await);
     }
     log::debug!("{}: {what}: closed after waiting too long", ctx.path());
-    activity.restart();
-    let grace = IdleLimits { idle_timeout: CLOSE_GRACE, header_read_timeout: CLOSE_GRACE };
-    match select(connection.as_mut(), pin!(activity.expired(grace, manager.as_ref()))).await {
+    activity.restart(IdleLimits { idle_timeout: CLOSE_GRACE, header_read_timeout: CLOSE_GRACE });
+    match select(connection.as_mut(), pin!(activity.expired(manager.as_ref()))).await {
         Either::Left((served, _)) => ended(ctx, what, served),
         // Dropping the connection closes it.
         Either::Right(((), _)) => Ok(()),

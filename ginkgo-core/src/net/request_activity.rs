@@ -43,8 +43,9 @@ pub struct IdleLimits {
 ///   busy or idle.
 ///
 /// The cost on the connection's hot path is one relaxed atomic load per read, and a lock of an
-/// uncontended mutex at the start and end of each request; the watch holds one timer, moved
-/// when a deadline passes, not at each read.
+/// uncontended mutex at the start and end of each request; the watch holds one timer, set again
+/// when it fires, or when a deadline comes to lie before it (headers begin; a request ends
+/// while `idle_timeout` is the shorter), not at each read.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -52,16 +53,16 @@ pub struct IdleLimits {
 /// use ginkgo_core::net::{IdleLimits, RequestActivity};
 ///
 /// let limits = IdleLimits { idle_timeout: Duration::from_secs(75), header_read_timeout: Duration::from_secs(10) };
-/// let activity = Arc::new(RequestActivity::new());
-/// let accepted = activity.deadline(limits).unwrap();
+/// let activity = Arc::new(RequestActivity::new(limits));
+/// let accepted = activity.deadline().unwrap();
 /// activity.received(); // the first bytes of a request
-/// let headers_due = activity.deadline(limits).unwrap();
+/// let headers_due = activity.deadline().unwrap();
 /// assert!(headers_due < accepted);
 /// let in_flight = activity.request(false); // its headers are complete
-/// assert_eq!(activity.deadline(limits), None);
+/// assert_eq!(activity.deadline(), None);
 /// assert!(activity.is_busy());
 /// drop(in_flight); // its response is sent: idle again
-/// assert!(activity.deadline(limits).unwrap() >= accepted);
+/// assert!(activity.deadline().unwrap() >= accepted);
 /// ```
 #[derive(Debug)]
 pub struct RequestActivity {
@@ -76,24 +77,44 @@ pub struct RequestActivity {
 
 #[derive(Debug)]
 struct Phase {
+    limits: IdleLimits,
     in_flight: usize,
     /// When the connection became idle, or began receiving headers.
     since: Instant,
     receiving: bool,
     multiplexed: bool,
+    /// When the watch wakes next, while it sleeps.
+    watch_wakes: Option<Instant>,
 }
 
-impl Default for RequestActivity {
-    fn default() -> Self {
-        Self::new()
+impl Phase {
+    /// When the connection has waited too long, if it is waiting.
+    fn deadline(&self) -> Option<Instant> {
+        if self.in_flight > 0 {
+            return None;
+        }
+        let allowed = if self.receiving { self.limits.header_read_timeout } else { self.limits.idle_timeout };
+        Some(self.since.checked_add(allowed).unwrap_or_else(|| self.since + super::Timeout::MAX))
+    }
+
+    /// True if the watch sleeps past the deadline: it must look again.
+    fn watch_is_late(&self) -> bool {
+        matches!((self.watch_wakes, self.deadline()), (Some(wakes), Some(deadline)) if deadline < wakes)
     }
 }
 
 impl RequestActivity {
-    /// A connection just accepted: idle from now.
-    pub fn new() -> Self {
+    /// A connection just accepted, held to `limits`: idle from now.
+    pub fn new(limits: IdleLimits) -> Self {
         RequestActivity {
-            phase: Mutex::new(Phase { in_flight: 0, since: Instant::now(), receiving: false, multiplexed: false }),
+            phase: Mutex::new(Phase {
+                limits,
+                in_flight: 0,
+                since: Instant::now(),
+                receiving: false,
+                multiplexed: false,
+                watch_wakes: None,
+            }),
             waiting: AtomicBool::new(true),
             moved: AtomicBool::new(false),
             watch: AtomicWaker::new(),
@@ -114,6 +135,12 @@ impl RequestActivity {
         if phase.in_flight == 0 && !phase.receiving && !phase.multiplexed {
             phase.receiving = true;
             phase.since = Instant::now();
+            self.wake_watch_if_late(phase);
+        }
+    }
+
+    fn wake_watch_if_late(&self, phase: MutexGuard<'_, Phase>) {
+        if phase.watch_is_late() {
             drop(phase);
             self.moved.store(true, Ordering::Release);
             self.watch.wake();
@@ -138,6 +165,7 @@ impl RequestActivity {
             phase.since = Instant::now();
             phase.receiving = false;
             self.waiting.store(!phase.multiplexed, Ordering::Relaxed);
+            self.wake_watch_if_late(phase);
         }
     }
 
@@ -146,36 +174,40 @@ impl RequestActivity {
         self.lock().in_flight > 0
     }
 
-    /// Counts the connection idle from now, whatever it was receiving: for the grace a
-    /// connection gets once told to close.
-    pub fn restart(&self) {
+    /// Holds the connection to `limits` from now on, counting it idle from now whatever it was
+    /// receiving: for the grace a connection gets once told to close.
+    pub fn restart(&self, limits: IdleLimits) {
         let mut phase = self.lock();
+        phase.limits = limits;
         phase.since = Instant::now();
         phase.receiving = false;
         self.waiting.store(false, Ordering::Relaxed);
     }
 
     /// When the connection has waited too long, if it is waiting; `None` while it is busy.
-    pub fn deadline(&self, limits: IdleLimits) -> Option<Instant> {
-        let phase = self.lock();
-        if phase.in_flight > 0 {
-            return None;
-        }
-        let allowed = if phase.receiving { limits.header_read_timeout } else { limits.idle_timeout };
-        Some(phase.since.checked_add(allowed).unwrap_or_else(|| phase.since + super::Timeout::MAX))
+    pub fn deadline(&self) -> Option<Instant> {
+        self.lock().deadline()
     }
 
-    /// Resolves once the connection has waited longer than `limits` allow: idle for
+    /// When the watch should look next, from `now`: `None` if the connection has waited too
+    /// long already. While it is busy, `idle_timeout` from now.
+    fn next_look(&self, now: Instant) -> Option<Duration> {
+        let mut phase = self.lock();
+        let wait = match phase.deadline() {
+            Some(deadline) if deadline <= now => return None,
+            Some(deadline) => deadline - now,
+            None => phase.limits.idle_timeout,
+        };
+        phase.watch_wakes = now.checked_add(wait);
+        Some(wait)
+    }
+
+    /// Resolves once the connection has waited longer than its limits allow: idle for
     /// `idle_timeout`, or receiving headers for `header_read_timeout`. Sleeps with `manager`'s
     /// timers, until the current deadline (while busy, for `idle_timeout` at a time).
-    pub async fn expired(&self, limits: IdleLimits, manager: &dyn AsyncManager) {
+    pub async fn expired(&self, manager: &dyn AsyncManager) {
         loop {
-            let now = Instant::now();
-            let wait = match self.deadline(limits) {
-                Some(deadline) if deadline <= now => return,
-                Some(deadline) => deadline - now,
-                None => limits.idle_timeout,
-            };
+            let Some(wait) = self.next_look(Instant::now()) else { return };
             let moved = poll_fn(|cx| {
                 self.watch.register(cx.waker());
                 if self.moved.swap(false, Ordering::AcqRel) { Poll::Ready(()) } else { Poll::Pending }
@@ -208,12 +240,17 @@ mod tests {
 
     fn allowed(activity: &RequestActivity) -> Option<Duration> {
         let since = activity.lock().since;
-        activity.deadline(LIMITS).map(|deadline| deadline - since)
+        activity.deadline().map(|deadline| deadline - since)
+    }
+
+    fn watching(activity: &RequestActivity) {
+        assert!(activity.next_look(Instant::now()).is_some());
+        activity.moved.store(false, Ordering::Release);
     }
 
     #[test]
     fn bytes_while_idle_begin_headers_with_their_own_deadline() {
-        let activity = Arc::new(RequestActivity::new());
+        let activity = Arc::new(RequestActivity::new(LIMITS));
         assert_eq!(allowed(&activity), Some(LIMITS.idle_timeout));
         activity.received();
         assert_eq!(allowed(&activity), Some(LIMITS.header_read_timeout));
@@ -231,7 +268,7 @@ mod tests {
 
     #[test]
     fn after_an_http2_request_bytes_do_not_begin_headers() {
-        let activity = Arc::new(RequestActivity::new());
+        let activity = Arc::new(RequestActivity::new(LIMITS));
         activity.received(); // the preface
         assert_eq!(allowed(&activity), Some(LIMITS.header_read_timeout));
         let first = activity.request(true);
@@ -244,13 +281,34 @@ mod tests {
     }
 
     #[test]
-    fn the_watch_is_woken_when_headers_begin() {
-        let activity = Arc::new(RequestActivity::new());
+    fn the_watch_is_woken_when_a_deadline_comes_before_it_wakes() {
+        let activity = Arc::new(RequestActivity::new(LIMITS));
+        watching(&activity);
         activity.received();
+        assert!(activity.moved.load(Ordering::Acquire), "headers are due before the idle deadline");
+
+        // Asleep until the headers are due: a request that ends then is idle until later.
+        watching(&activity);
+        drop(activity.request(false));
+        assert!(!activity.moved.load(Ordering::Acquire));
+
+        // With an idle timeout shorter than the header timeout, the end of a request is.
+        let short = IdleLimits { idle_timeout: Duration::from_millis(300), ..LIMITS };
+        let activity = Arc::new(RequestActivity::new(short));
+        activity.received();
+        watching(&activity);
+        let in_flight = activity.request(true);
+        drop(in_flight);
         assert!(activity.moved.load(Ordering::Acquire));
-        activity.restart();
-        assert_eq!(allowed(&activity), Some(LIMITS.idle_timeout));
+    }
+
+    #[test]
+    fn a_connection_told_to_close_gets_no_new_headers() {
+        let activity = Arc::new(RequestActivity::new(LIMITS));
+        let grace = IdleLimits { idle_timeout: Duration::from_secs(1), header_read_timeout: Duration::from_secs(1) };
+        activity.restart(grace);
+        assert_eq!(allowed(&activity), Some(grace.idle_timeout));
         activity.received();
-        assert_eq!(allowed(&activity), Some(LIMITS.idle_timeout), "a connection told to close gets no new headers");
+        assert!(!activity.lock().receiving);
     }
 }
