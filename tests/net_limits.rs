@@ -151,7 +151,6 @@ mod http {
     use bytes::Bytes;
     use futures::future::{Either, select};
     use ginkgo::http::HttpServer;
-    use ginkgo::testing::DEADLINE;
     use ginkgo::{Backend, Config, ServiceHandle};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
@@ -160,19 +159,11 @@ mod http {
     use super::limits_support::{Named, capture_log, logged};
 
     async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-        match tokio::time::timeout(DEADLINE, future).await {
-            Ok(out) => out,
-            Err(_) => panic!("{what}: still not done after {DEADLINE:?}"),
-        }
+        ginkgo::testing::within(Backend::Tokio, what, future).await
     }
 
     async fn until(what: &str, done: impl Fn() -> bool) {
-        within(what, async {
-            while !done() {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        })
-        .await;
+        ginkgo::testing::until(Backend::Tokio, what, done).await
     }
 
     /// The handler of `/slow` says it has begun through `entered`, then waits for `release`.

@@ -2,14 +2,9 @@
 //! waiting for one, or receiving one's headers; and the watch that says when it has waited too
 //! long.
 
-use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
 use std::time::{Duration, Instant};
-
-use futures::future::select;
-use futures::task::AtomicWaker;
 
 use crate::AsyncManager;
 
@@ -43,9 +38,10 @@ pub struct IdleLimits {
 ///   busy or idle.
 ///
 /// The cost on the connection's hot path is one relaxed atomic load per read, and a lock of an
-/// uncontended mutex at the start and end of each request; the watch holds one timer, set again
-/// when it fires, or when a deadline comes to lie before it (headers begin; a request ends
-/// while `idle_timeout` is the shorter), not at each read.
+/// uncontended mutex at the start and end of each request. The watch never has to be woken:
+/// it looks at least once per the shorter of the two timeouts, so any deadline set after it
+/// last looked lies after its next look. One timer per connection, set again when it fires (at
+/// most every 10 s with the default limits), never at a read or a request.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -70,9 +66,6 @@ pub struct RequestActivity {
     /// True while the next bytes received begin a request's headers: cheap to read on every
     /// read; only when it is set does a read take the lock.
     waiting: AtomicBool,
-    /// Set when the deadline moved earlier, to wake the watch.
-    moved: AtomicBool,
-    watch: AtomicWaker,
 }
 
 #[derive(Debug)]
@@ -83,8 +76,6 @@ struct Phase {
     since: Instant,
     receiving: bool,
     multiplexed: bool,
-    /// When the watch wakes next, while it sleeps.
-    watch_wakes: Option<Instant>,
 }
 
 impl Phase {
@@ -96,29 +87,13 @@ impl Phase {
         let allowed = if self.receiving { self.limits.header_read_timeout } else { self.limits.idle_timeout };
         Some(self.since.checked_add(allowed).unwrap_or_else(|| self.since + super::Timeout::MAX))
     }
-
-    /// True if the watch sleeps past the deadline: it must look again.
-    fn watch_is_late(&self) -> bool {
-        matches!((self.watch_wakes, self.deadline()), (Some(wakes), Some(deadline)) if deadline < wakes)
-    }
 }
 
 impl RequestActivity {
     /// A connection just accepted, held to `limits`: idle from now.
     pub fn new(limits: IdleLimits) -> Self {
-        RequestActivity {
-            phase: Mutex::new(Phase {
-                limits,
-                in_flight: 0,
-                since: Instant::now(),
-                receiving: false,
-                multiplexed: false,
-                watch_wakes: None,
-            }),
-            waiting: AtomicBool::new(true),
-            moved: AtomicBool::new(false),
-            watch: AtomicWaker::new(),
-        }
+        let phase = Phase { limits, in_flight: 0, since: Instant::now(), receiving: false, multiplexed: false };
+        RequestActivity { phase: Mutex::new(phase), waiting: AtomicBool::new(true) }
     }
 
     /// Bytes were received.
@@ -135,15 +110,6 @@ impl RequestActivity {
         if phase.in_flight == 0 && !phase.receiving && !phase.multiplexed {
             phase.receiving = true;
             phase.since = Instant::now();
-            self.wake_watch_if_late(phase);
-        }
-    }
-
-    fn wake_watch_if_late(&self, phase: MutexGuard<'_, Phase>) {
-        if phase.watch_is_late() {
-            drop(phase);
-            self.moved.store(true, Ordering::Release);
-            self.watch.wake();
         }
     }
 
@@ -165,7 +131,6 @@ impl RequestActivity {
             phase.since = Instant::now();
             phase.receiving = false;
             self.waiting.store(!phase.multiplexed, Ordering::Relaxed);
-            self.wake_watch_if_late(phase);
         }
     }
 
@@ -189,30 +154,25 @@ impl RequestActivity {
         self.lock().deadline()
     }
 
-    /// When the watch should look next, from `now`: `None` if the connection has waited too
-    /// long already. While it is busy, `idle_timeout` from now.
+    /// How long the watch may sleep from `now` before it looks again: until the deadline, but
+    /// never longer than the shorter timeout (see the type's doc). `None` if the connection has
+    /// waited too long already.
     fn next_look(&self, now: Instant) -> Option<Duration> {
-        let mut phase = self.lock();
-        let wait = match phase.deadline() {
-            Some(deadline) if deadline <= now => return None,
-            Some(deadline) => deadline - now,
-            None => phase.limits.idle_timeout,
-        };
-        phase.watch_wakes = now.checked_add(wait);
-        Some(wait)
+        let phase = self.lock();
+        let longest = phase.limits.idle_timeout.min(phase.limits.header_read_timeout);
+        match phase.deadline() {
+            Some(deadline) if deadline <= now => None,
+            Some(deadline) => Some((deadline - now).min(longest)),
+            None => Some(longest),
+        }
     }
 
     /// Resolves once the connection has waited longer than its limits allow: idle for
     /// `idle_timeout`, or receiving headers for `header_read_timeout`. Sleeps with `manager`'s
-    /// timers, until the current deadline (while busy, for `idle_timeout` at a time).
+    /// timers.
     pub async fn expired(&self, manager: &dyn AsyncManager) {
-        loop {
-            let Some(wait) = self.next_look(Instant::now()) else { return };
-            let moved = poll_fn(|cx| {
-                self.watch.register(cx.waker());
-                if self.moved.swap(false, Ordering::AcqRel) { Poll::Ready(()) } else { Poll::Pending }
-            });
-            select(manager.sleep(wait), std::pin::pin!(moved)).await;
+        while let Some(wait) = self.next_look(Instant::now()) {
+            manager.sleep(wait).await;
         }
     }
 
@@ -241,11 +201,6 @@ mod tests {
     fn allowed(activity: &RequestActivity) -> Option<Duration> {
         let since = activity.lock().since;
         activity.deadline().map(|deadline| deadline - since)
-    }
-
-    fn watching(activity: &RequestActivity) {
-        assert!(activity.next_look(Instant::now()).is_some());
-        activity.moved.store(false, Ordering::Release);
     }
 
     #[test]
@@ -281,25 +236,22 @@ mod tests {
     }
 
     #[test]
-    fn the_watch_is_woken_when_a_deadline_comes_before_it_wakes() {
+    fn the_watch_looks_at_least_once_per_the_shorter_timeout() {
         let activity = Arc::new(RequestActivity::new(LIMITS));
-        watching(&activity);
+        let now = Instant::now();
+        let looks = activity.next_look(now).unwrap();
+        assert!(looks <= LIMITS.header_read_timeout, "idle: {looks:?}");
+        let in_flight = activity.request(false);
+        assert_eq!(activity.next_look(now), Some(LIMITS.header_read_timeout), "busy");
+        drop(in_flight);
         activity.received();
-        assert!(activity.moved.load(Ordering::Acquire), "headers are due before the idle deadline");
+        let headers_due = activity.deadline().unwrap();
+        assert_eq!(activity.next_look(headers_due), None, "expired at the deadline");
 
-        // Asleep until the headers are due: a request that ends then is idle until later.
-        watching(&activity);
-        drop(activity.request(false));
-        assert!(!activity.moved.load(Ordering::Acquire));
-
-        // With an idle timeout shorter than the header timeout, the end of a request is.
         let short = IdleLimits { idle_timeout: Duration::from_millis(300), ..LIMITS };
         let activity = Arc::new(RequestActivity::new(short));
-        activity.received();
-        watching(&activity);
-        let in_flight = activity.request(true);
-        drop(in_flight);
-        assert!(activity.moved.load(Ordering::Acquire));
+        drop(activity.request(true));
+        assert!(activity.next_look(Instant::now()).unwrap() <= short.idle_timeout);
     }
 
     #[test]
