@@ -11,10 +11,12 @@ use std::fs::File;
 use std::io::Write;
 use std::time::Instant;
 
+use ginkgo::Gauge;
 use ginkgo::testing::{each_backend, until, within};
-use ginkgo::{Gauge, ServiceHandle};
-use ginkgo_core::net::REPORT_INTERVAL;
-use limits_support::{Handlers, Named, capture_log, connect, greeter, logged, nothing_yet, read_line};
+use limits_support::{
+    Handlers, Started, at_most_one_line_per_interval, capture_log, connect, greeter, logged, nothing_yet, read_line,
+    start,
+};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 /// The limit on open files the test runs under: room for the runtimes and the test's sockets,
@@ -53,12 +55,6 @@ impl Hoard {
     }
 }
 
-/// How many lines about one thing a test that began at `began` may see: one, and one more per
-/// report interval gone by.
-fn at_most_one_line_per_interval(began: Instant) -> usize {
-    1 + (began.elapsed().as_secs() / REPORT_INTERVAL.as_secs()) as usize
-}
-
 /// Checks the lines of the server at `path` after `failures` failed accepts.
 fn check_failure_lines(path: &str, began: Instant) {
     let lines = logged(path, "cannot accept connections");
@@ -86,16 +82,8 @@ fn servers_out_of_descriptors_keep_serving_and_accept_again_once_some_are_freed(
     each_backend(|backend| async move {
         let began = Instant::now();
         let handlers = Handlers::default();
-        let root = format!("Exhausted{backend}").leak();
-        let mut server = None;
-        let app = backend.service(ServiceHandle::build(|app| {
-            server = Some(app.add_service(greeter(&handlers)));
-            Named(root)
-        }));
-        let server = server.unwrap();
-        within(backend, "start", app.start()).await.unwrap();
-        let address = server.service().local_addr().unwrap();
-        let path = format!("{root}/StreamServer");
+        let Started { app, server, address, path } =
+            start(backend, format!("Exhausted{backend}"), greeter(&handlers)).await;
         let mut served = connect(address);
         assert_eq!(read_line(&mut served), "Hello World\n");
 

@@ -9,14 +9,10 @@ use std::time::Instant;
 
 use ginkgo::testing::{each_backend, until, within};
 use ginkgo::{Config, ServiceHandle};
-use ginkgo_core::net::REPORT_INTERVAL;
-use limits_support::{Handlers, Named, capture_log, connect, greeter, logged, nothing_yet, read_line};
-
-/// How many "at its cap" lines a test that began at `began` may see: one, and one more per
-/// report interval gone by.
-fn at_most_one_line_per_interval(began: Instant) -> usize {
-    1 + (began.elapsed().as_secs() / REPORT_INTERVAL.as_secs()) as usize
-}
+use limits_support::{
+    Handlers, Named, Started, at_most_one_line_per_interval, capture_log, connect, greeter, logged, nothing_yet,
+    read_line, start,
+};
 
 #[test]
 fn a_server_at_its_cap_serves_the_next_client_only_once_one_closes() {
@@ -24,16 +20,8 @@ fn a_server_at_its_cap_serves_the_next_client_only_once_one_closes() {
     each_backend(|backend| async move {
         let began = Instant::now();
         let handlers = Handlers::default();
-        let root = format!("Capped{backend}").leak();
-        let mut server = None;
-        let app = backend.service(ServiceHandle::build(|app| {
-            server = Some(app.add_service(greeter(&handlers).with_max_connections(2)));
-            Named(root)
-        }));
-        let server = server.unwrap();
-        within(backend, "start", app.start()).await.unwrap();
-        let address = server.service().local_addr().unwrap();
-        let path = format!("{root}/StreamServer");
+        let started = start(backend, format!("Capped{backend}"), greeter(&handlers).with_max_connections(2)).await;
+        let Started { app, server, address, path } = started;
 
         let mut first = connect(address);
         let mut second = connect(address);

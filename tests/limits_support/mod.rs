@@ -8,12 +8,14 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, StreamServer};
-use ginkgo::testing::DEADLINE;
-use ginkgo::{Context, Service};
+use ginkgo::testing::{DEADLINE, within};
+use ginkgo::{Backend, Context, Service, ServiceHandle};
+use ginkgo_core::net::REPORT_INTERVAL;
 
 /// Every log line of the test binary; tests tell theirs apart by the service paths, which they
 /// make unique with a [`Named`] root.
@@ -44,6 +46,35 @@ pub(crate) fn capture_log() {
 pub(crate) fn logged(path: &str, text: &str) -> Vec<String> {
     capture_log();
     LINES.lock().unwrap().iter().filter(|line| line.contains(path) && line.contains(text)).cloned().collect()
+}
+
+/// How many lines about one thing a test that began at `began` may see: one, and one more per
+/// report interval gone by.
+pub(crate) fn at_most_one_line_per_interval(began: Instant) -> usize {
+    1 + (began.elapsed().as_secs() / REPORT_INTERVAL.as_secs()) as usize
+}
+
+/// A started server under a root of its own.
+pub(crate) struct Started {
+    pub(crate) app: ServiceHandle<Named>,
+    pub(crate) server: ServiceHandle<StreamServer>,
+    pub(crate) address: SocketAddr,
+    /// The server's path, which starts its log lines.
+    pub(crate) path: String,
+}
+
+/// Starts `server` on `backend`, as the child of a root called `root`.
+pub(crate) async fn start(backend: Backend, root: String, server: StreamServer) -> Started {
+    let root: &'static str = root.leak();
+    let mut child = None;
+    let app = backend.service(ServiceHandle::build(|app| {
+        child = Some(app.add_service(server));
+        Named(root)
+    }));
+    let server = child.unwrap();
+    within(backend, "start", app.start()).await.unwrap();
+    let address = server.service().local_addr().unwrap();
+    Started { app, server, address, path: format!("{root}/StreamServer") }
 }
 
 /// A root with a name of its own, so that its tree's log lines can be told apart.
