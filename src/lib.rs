@@ -74,8 +74,11 @@ pub mod backends {
 }
 
 /// HTTP services (feature `http`; tokio backend): [`HttpServer`](http::HttpServer) serves any
-/// tower service, an axum `Router` included, over HTTP/1.1 and HTTP/2.
+/// tower service, an axum `Router` included, over HTTP/1.1 and HTTP/2, closing connections
+/// that wait too long for a request or for its headers, within a cap on connections
+/// ([`ServerLimits`](http::ServerLimits)).
 #[cfg(feature = "http")]
 pub mod http {
+    pub use ginkgo_core::net::ServerLimits;
     pub use ginkgo_tokio::HttpServer;
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use ginkgo_core::net::{BoundAddress, listen, serve_connections};
+use ginkgo_core::net::{BoundAddress, ServerLimits, listen, serve_connections};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
 use crate::Runtime;
@@ -62,6 +62,7 @@ pub struct StreamServer<R: Runtime> {
     handler: Handler<R>,
     bound: BoundAddress,
     stop_timeout: Duration,
+    limits: ServerLimits,
 }
 
 impl<R: Runtime> StreamServer<R> {
@@ -78,12 +79,26 @@ impl<R: Runtime> StreamServer<R> {
             handler,
             bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
+            limits: ServerLimits::default(),
         }
     }
 
     /// Sets how long handlers get to finish at stop before they are cancelled (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
+        self
+    }
+
+    /// Caps the connections open at once at `cap` (at least 1); by default the setting
+    /// `net.max_connections`, read when the server starts.
+    pub fn with_max_connections(mut self, cap: usize) -> Self {
+        self.limits = self.limits.with_max_connections(cap);
+        self
+    }
+
+    /// Sets every limit at once (those `limits` leaves unset come from the settings).
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -105,8 +120,8 @@ impl<R: Runtime> Service for StreamServer<R> {
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        let handler = self.handler.clone();
-        let serve = move |ctx, listener| serve_connections(ctx, listener, R::accept, handler);
+        let (handler, cap) = (self.handler.clone(), self.limits.max_connections(ctx.config()));
+        let serve = move |ctx, listener| serve_connections(ctx, listener, R::accept, cap, handler);
         listen(ctx, &self.address, &self.bound, bind::<R>, serve).await?;
         Ok(Readiness::Ready)
     }

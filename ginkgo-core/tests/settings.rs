@@ -230,15 +230,20 @@ fn help_lists_every_setting_aligned_with_its_current_value() {
     let config = Config::builder().env(false).set("rate_per_minute", "600").load().unwrap();
     let expected = "\
 config settings:
-  address         Where to listen [0.0.0.0:7000]
-  envgroup.port   Set by the environment test [2]
-  flask.debug     Flask debug mode [false]
-  message         Message to print out while running [Hello World]
-  peers           Addresses to connect to,
-                  one per entry [[a:1]]
-  rate_per_minute Rate at which to emit message [600]
-  test_only_env   Set by the environment test [1]
-  upstreams       Named upstream addresses [{}]
+  address                     Where to listen [0.0.0.0:7000]
+  envgroup.port               Set by the environment test [2]
+  flask.debug                 Flask debug mode [false]
+  http.header_read_timeout    Seconds a client has to send a request's headers, from their first byte [10]
+  http.idle_timeout           Seconds an HTTP connection may wait for its next request before it is closed [75]
+  http.max_concurrent_streams Most requests one HTTP/2 connection may have in progress at once [100]
+  message                     Message to print out while running [Hello World]
+  net.max_connections         Most connections each server holds open at once (then new clients wait);
+                              \"auto\": the limit on open files less a quarter of it (at most 1024) [auto]
+  peers                       Addresses to connect to,
+                              one per entry [[a:1]]
+  rate_per_minute             Rate at which to emit message [600]
+  test_only_env               Set by the environment test [1]
+  upstreams                   Named upstream addresses [{}]
 ";
     assert_eq!(config.help(), expected);
 }

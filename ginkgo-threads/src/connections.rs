@@ -34,12 +34,19 @@ struct Registry {
 impl Connections {
     /// Records `stream` as open (counted in `gauges`) until the returned guard is dropped.
     pub(crate) fn register(&self, stream: &TcpStream, gauges: Vec<Gauge>) -> io::Result<Registered> {
+        self.register_open(stream, OpenConnection::new(gauges))
+    }
+
+    /// Records `stream` as open, counted as `open`, until the returned guard is dropped. Keeping
+    /// a copy takes a second file descriptor: when there is none, the connection is not
+    /// recorded (and `open` is dropped).
+    pub(crate) fn register_open(&self, stream: &TcpStream, open: OpenConnection) -> io::Result<Registered> {
         let copy = stream.try_clone()?;
         let mut registry = self.lock();
         let id = registry.next_id;
         registry.next_id += 1;
         registry.streams.insert(id, copy);
-        Ok(Registered { connections: self.clone(), id, _open: OpenConnection::new(gauges) })
+        Ok(Registered { connections: self.clone(), id, _open: open })
     }
 
     /// Shuts every open connection down: blocked reads and writes on them return.

@@ -5,13 +5,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ginkgo_core::net::{BoundAddress, ListenError, run_blocking_handler};
+use ginkgo_core::net::{AcceptPacing, BoundAddress, ConnectionSlots, ListenError, ServerLimits, run_blocking_handler};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
 use crate::connections::Connections;
 
-/// How long to pause after a failed `accept` (out of file descriptors, say) before trying again.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// How long the stop may take to connect to its own listener, to wake the blocked `accept`.
 const WAKE_TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -27,6 +25,14 @@ type Handler = Arc<dyn Fn(TcpStream, SocketAddr, Context) -> TaskResult + Send +
 /// * **Connections**: a handler that fails or panics closes its connection and is logged with
 ///   the service's path; the server keeps serving. The gauge `connections` counts open
 ///   connections.
+/// * **Limits**: at most [`max_connections`](StreamServer::with_max_connections) connections
+///   (and so handler threads) at once (by default the setting `net.max_connections`, derived
+///   from the limit on open files); at the cap the server stops accepting, and new clients wait
+///   in the listen backlog until a connection closes. When `accept` fails (out of file
+///   descriptors, say) the server pauses, logs it at most every 10 s, keeps serving the
+///   connections it has, and accepts again once it can. Each connection takes two descriptors
+///   (the stop keeps a copy to shut it down); one accepted when the second is not to be had is
+///   closed at once and counted as a failed accept.
 /// * **Stop** closes the listener at once and tells the handlers to finish: a handler checks
 ///   [`ctx.is_stopping()`](Context::is_stopping), or waits with
 ///   `ginkgo_threads::block_on(ctx.sleep(..))`, which returns early at the stop. After
@@ -61,6 +67,7 @@ pub struct StreamServer {
     handler: Handler,
     bound: BoundAddress,
     stop_timeout: Duration,
+    limits: ServerLimits,
 }
 
 impl StreamServer {
@@ -75,6 +82,7 @@ impl StreamServer {
             handler: Arc::new(handler),
             bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
+            limits: ServerLimits::default(),
         }
     }
 
@@ -82,6 +90,19 @@ impl StreamServer {
     /// (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
+        self
+    }
+
+    /// Caps the connections open at once at `cap` (at least 1); by default the setting
+    /// `net.max_connections`, read when the server starts.
+    pub fn with_max_connections(mut self, cap: usize) -> Self {
+        self.limits = self.limits.with_max_connections(cap);
+        self
+    }
+
+    /// Sets every limit at once (those `limits` leaves unset come from the settings).
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -111,8 +132,9 @@ impl Service for StreamServer {
         let path = ctx.path();
         let _watch = connections.watch(ctx, move || wake(&path, local));
         let (handler, bound) = (self.handler.clone(), self.bound.clone());
+        let slots = ConnectionSlots::new(self.limits.max_connections(ctx.config()), ctx.gauge("connections"));
         let _accept = ctx.spawn_blocking(move |ctx| {
-            accept_until_stopping(&ctx, listener, &connections, &handler);
+            accept_until_stopping(&ctx, listener, &connections, &slots, &handler);
             bound.set(None);
             Ok(())
         });
@@ -121,36 +143,53 @@ impl Service for StreamServer {
 }
 
 /// Accepts connections, running the handler on each, until the service begins to stop (the
-/// stop wakes the blocked `accept` by connecting); then closes the listener.
-fn accept_until_stopping(ctx: &Context, listener: TcpListener, connections: &Connections, handler: &Handler) {
+/// stop wakes the blocked `accept` by connecting); then closes the listener. While every slot
+/// is taken it does not accept; a failed `accept` pauses it (both as [`AcceptPacing`] says).
+fn accept_until_stopping(
+    ctx: &Context,
+    listener: TcpListener,
+    connections: &Connections,
+    slots: &ConnectionSlots,
+    handler: &Handler,
+) {
     let path = ctx.path();
-    let gauge = ctx.gauge("connections");
     if let Ok(local) = listener.local_addr() {
         log::info!("{path}: listening on {local}");
     }
+    let mut pacing = AcceptPacing::new(ctx);
     loop {
+        if slots.is_full() {
+            pacing.at_cap(slots.cap());
+            if crate::block_on(ctx.until_stopping(slots.room())).is_err() {
+                break;
+            }
+        }
         let accepted = listener.accept();
         if ctx.is_stopping() {
             break;
         }
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
-            Err(err) => {
-                log::warn!("{path}: accepting a connection failed: {err}");
-                if crate::block_on(ctx.sleep(ACCEPT_PAUSE)).is_err() {
-                    break;
-                }
-                continue;
+            Err(err) => match pause_after(ctx, &mut pacing, &err, slots) {
+                Paused::Done => continue,
+                Paused::Stopping => break,
+            },
+        };
+        // Registering keeps a copy of the stream, which takes a second descriptor. Short of
+        // one, the connection waits here (as it would in the backlog) while the loop pauses as
+        // after a failed accept.
+        let registered = loop {
+            match connections.register_open(&stream, slots.take()) {
+                Ok(registered) => break Some(registered),
+                Err(err) => match pause_after(ctx, &mut pacing, &err, slots) {
+                    Paused::Done => {}
+                    Paused::Stopping => break None,
+                },
             }
         };
+        let Some(registered) = registered else { break };
+        pacing.accepted();
         log::debug!("{path}: connection from {peer}");
-        let registered = match connections.register(&stream, vec![gauge.clone()]) {
-            Ok(registered) => registered,
-            Err(err) => {
-                log::warn!("{path}: connection from {peer} dropped: {err}");
-                continue;
-            }
-        };
         let (handler, path) = (handler.clone(), path.clone());
         let _task = ctx.spawn_blocking(move |ctx| {
             let _registered = registered;
@@ -160,6 +199,21 @@ fn accept_until_stopping(ctx: &Context, listener: TcpListener, connections: &Con
     }
     drop(listener);
     log::info!("{path}: stopped listening");
+}
+
+/// How a pause after a failure ended.
+enum Paused {
+    Done,
+    Stopping,
+}
+
+/// Pauses as `pacing` says after `err`, unless the service begins to stop first.
+fn pause_after(ctx: &Context, pacing: &mut AcceptPacing, err: &std::io::Error, slots: &ConnectionSlots) -> Paused {
+    let pause = pacing.failed(err, slots.open());
+    match pause.map(|pause| crate::block_on(ctx.sleep(pause))) {
+        Some(Err(_stopping)) => Paused::Stopping,
+        Some(Ok(())) | None => Paused::Done,
+    }
 }
 
 /// Wakes an `accept` blocked on `local` by connecting to it, from a short-lived thread so that

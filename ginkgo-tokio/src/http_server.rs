@@ -5,25 +5,26 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::{Either, select};
-use ginkgo_core::net::{BoundAddress, accept_until_stopping, listen, spawn_connection};
-use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
+use ginkgo_core::net::{
+    BoundAddress, ConnectionSlots, IdleLimits, ServerLimits, accept_until_stopping, listen, spawn_connection,
+};
+use ginkgo_core::{BoxError, Context, Readiness, Service, async_trait};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use hyper_util::server::conn::auto::Builder;
-use tokio::net::TcpStream;
 use tower::ServiceExt;
 use tower::util::BoxCloneService;
 
 use crate::error::require_tokio;
+use crate::http_connection::{Served, serve_connection};
 use crate::task_executor::TaskExecutor;
 use crate::tcp;
 
-type ResponseBody = UnsyncBoxBody<Bytes, Failure>;
-type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, Failure>;
+pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, Failure>;
+pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, Failure>;
 
 /// An HTTP server: serves any tower service (an axum `Router`, a `tower::service_fn`, …) on an
 /// address, HTTP/1.1 and HTTP/2 (told apart on each connection), each connection a task of this
@@ -39,6 +40,27 @@ type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, F
 ///   cut, so a stop never takes longer than that.
 /// * **Failures**: a connection whose handling panics is closed and logged with the service's
 ///   path; the server keeps serving. The gauge `connections` counts open connections.
+/// * **Limits**, each a setting read at start unless a builder method sets it:
+///   - at most [`max_connections`](HttpServer::with_max_connections) connections at once
+///     (`net.max_connections`, derived from the limit on open files); at the cap the server
+///     stops accepting and new clients wait in the listen backlog until a connection closes;
+///   - a connection with no request in progress is closed after
+///     [`idle_timeout`](HttpServer::with_idle_timeout) (`http.idle_timeout`, 75 s): one that
+///     never sends a request, a kept-alive one waiting for its next, an HTTP/2 one with no
+///     stream open;
+///   - a request's headers must arrive within
+///     [`header_read_timeout`](HttpServer::with_header_read_timeout) of their first byte
+///     (`http.header_read_timeout`, 10 s), or the connection is closed: a client sending them a
+///     byte at a time does not hold it longer;
+///   - an HTTP/2 connection carries at most
+///     [`max_concurrent_streams`](HttpServer::with_max_concurrent_streams) requests at once
+///     (`http.max_concurrent_streams`, 100), and is pinged every `idle_timeout`: a peer that
+///     does not answer within 20 s is cut;
+///   - when `accept` fails (out of file descriptors, say) the server pauses, logs it at most
+///     every 10 s, keeps serving the connections it has, and accepts again once it can.
+///
+///   A request in progress has no deadline from these: a slow handler or a long response is
+///   the application's to bound.
 ///
 /// Connection upgrades (WebSocket) are not offered. Runs on the tokio backend only (its start
 /// fails with [`NeedsTokio`](crate::NeedsTokio) elsewhere).
@@ -72,6 +94,7 @@ pub struct HttpServer {
     service: Mutex<BoxedService>,
     bound: BoundAddress,
     stop_timeout: Duration,
+    limits: ServerLimits,
 }
 
 impl HttpServer {
@@ -93,12 +116,47 @@ impl HttpServer {
             service: Mutex::new(BoxCloneService::new(service)),
             bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
+            limits: ServerLimits::default(),
         }
     }
 
     /// Sets how long connections get to finish at stop before they are cut (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
+        self
+    }
+
+    /// Caps the connections open at once at `cap` (at least 1); by default the setting
+    /// `net.max_connections`.
+    pub fn with_max_connections(mut self, cap: usize) -> Self {
+        self.limits = self.limits.with_max_connections(cap);
+        self
+    }
+
+    /// Sets how long a connection may wait for its next request; by default the setting
+    /// `http.idle_timeout` (75 s).
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits = self.limits.with_idle_timeout(timeout);
+        self
+    }
+
+    /// Sets how long a client has to send a request's headers, from their first byte; by
+    /// default the setting `http.header_read_timeout` (10 s).
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits = self.limits.with_header_read_timeout(timeout);
+        self
+    }
+
+    /// Sets how many requests one HTTP/2 connection may have in progress at once (at least 1);
+    /// by default the setting `http.max_concurrent_streams` (100).
+    pub fn with_max_concurrent_streams(mut self, streams: u32) -> Self {
+        self.limits = self.limits.with_max_concurrent_streams(streams);
+        self
+    }
+
+    /// Sets every limit at once (those `limits` leaves unset come from the settings).
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -126,19 +184,32 @@ impl Service for HttpServer {
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         require_tokio(ctx, "HttpServer")?;
         let service = self.service();
+        let config = ctx.config();
+        let cap = self.limits.max_connections(config);
+        let idle = IdleLimits {
+            idle_timeout: self.limits.idle_timeout(config),
+            header_read_timeout: self.limits.header_read_timeout(config),
+        };
+        let streams = self.limits.max_concurrent_streams(config);
         let serve = move |ctx: Context, listener| async move {
             let mut builder = Builder::new(TaskExecutor::new(ctx.clone()));
-            builder.http1().timer(TokioTimer::new());
-            builder.http2().timer(TokioTimer::new());
-            let builder = Arc::new(builder);
-            let connections = ctx.gauge("connections");
+            // The header read timeout is `RequestActivity`'s: hyper's would also run while a
+            // kept-alive connection waits for its next request, which is the idle timeout's job.
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(None);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(streams)
+                .keep_alive_interval(idle.idle_timeout);
+            let served = Arc::new(Served { builder, idle });
+            let slots = ConnectionSlots::new(cap, ctx.gauge("connections"));
             let owner = ctx.clone();
             // `move`: the closure owns the service, which is `Send` but not `Sync`.
-            accept_until_stopping(&ctx, listener, tcp::accept, move |stream, peer| {
-                let (builder, service) = (builder.clone(), service.clone());
+            accept_until_stopping(&ctx, listener, tcp::accept, &slots, move |stream, peer, open| {
+                let (served, service) = (served.clone(), service.clone());
                 let what = format!("HTTP connection from {peer}");
-                spawn_connection(&owner, &connections, what.clone(), move |ctx| async move {
-                    serve_connection(&ctx, &builder, stream, service, &what).await
+                spawn_connection(&owner, open, what.clone(), move |ctx| async move {
+                    serve_connection(&ctx, &served, stream, service, &what).await
                 });
             })
             .await;
@@ -149,36 +220,11 @@ impl Service for HttpServer {
     }
 }
 
-/// Serves one connection until it closes; once the service begins to stop, shuts it down
-/// gracefully (the task's cancellation at `stop_timeout` cuts what is left).
-async fn serve_connection(
-    ctx: &Context,
-    builder: &Builder<TaskExecutor>,
-    stream: TcpStream,
-    service: BoxedService,
-    what: &str,
-) -> TaskResult {
-    let service = hyper::service::service_fn(move |request| service.clone().oneshot(request));
-    let mut connection = std::pin::pin!(builder.serve_connection(TokioIo::new(stream), service));
-    let served = match select(connection.as_mut(), std::pin::pin!(ctx.stopping())).await {
-        Either::Left((served, _)) => served,
-        Either::Right(((), _)) => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
-        }
-    };
-    if let Err(err) = served {
-        // Clients that go away, malformed requests: not the server's failure.
-        log::debug!("{}: {what}: {err}", ctx.path());
-    }
-    Ok(())
-}
-
 /// A failure of the service or of a response body, as hyper sees it. A type of our own rather
 /// than `BoxError`, whose `'static` trait-object bound defeats the compiler's proof that the
 /// connection's future is `Send`.
 #[derive(Debug)]
-struct Failure(BoxError);
+pub(crate) struct Failure(BoxError);
 
 impl Failure {
     fn new(err: impl Into<BoxError>) -> Self {

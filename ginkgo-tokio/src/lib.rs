@@ -14,6 +14,8 @@
 mod error;
 mod futures_io;
 #[cfg(feature = "http")]
+mod http_connection;
+#[cfg(feature = "http")]
 mod http_server;
 mod manager;
 mod runtime;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use ginkgo_core::net::{BoundAddress, listen, serve_connections};
+use ginkgo_core::net::{BoundAddress, ServerLimits, listen, serve_connections};
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 use tokio::net::TcpStream;
 
@@ -63,6 +63,7 @@ pub struct StreamServer {
     handler: Handler,
     bound: BoundAddress,
     stop_timeout: Duration,
+    limits: ServerLimits,
 }
 
 impl StreamServer {
@@ -88,12 +89,26 @@ impl StreamServer {
             handler: Arc::new(handler),
             bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
+            limits: ServerLimits::default(),
         }
     }
 
     /// Sets how long handlers get to finish at stop before they are cancelled (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
+        self
+    }
+
+    /// Caps the connections open at once at `cap` (at least 1); by default the setting
+    /// `net.max_connections`, read when the server starts.
+    pub fn with_max_connections(mut self, cap: usize) -> Self {
+        self.limits = self.limits.with_max_connections(cap);
+        self
+    }
+
+    /// Sets every limit at once (those `limits` leaves unset come from the settings).
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -116,8 +131,8 @@ impl Service for StreamServer {
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         require_tokio(ctx, "StreamServer")?;
-        let handler = self.handler.clone();
-        let serve = move |ctx, listener| serve_connections(ctx, listener, tcp::accept, handler);
+        let (handler, cap) = (self.handler.clone(), self.limits.max_connections(ctx.config()));
+        let serve = move |ctx, listener| serve_connections(ctx, listener, tcp::accept, cap, handler);
         listen(ctx, &self.address, &self.bound, tcp::bind, serve).await?;
         Ok(Readiness::Ready)
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use ginkgo_core::net::ServerLimits;
 use ginkgo_core::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
 use super::Connection;
@@ -30,6 +31,13 @@ type Handler = Arc<dyn Fn(Connection, Context) -> BoxFuture<'static, TaskResult>
 ///   handler when to finish. A handler that fails or panics closes its connection and is
 ///   logged with the service's path; the server keeps serving. The gauge `connections` counts
 ///   open connections.
+/// * **Limits**: at most [`max_connections`](StreamServer::with_max_connections) connections
+///   are open at once (by default the setting `net.max_connections`, derived from the limit on
+///   open files); at the cap the server stops accepting, and new clients wait in the listen
+///   backlog until a connection closes. When `accept` fails (out of file descriptors, say) the
+///   server pauses, logs it at most every 10 s, keeps serving the connections it has, and
+///   accepts again once it can. How long a connection may stay quiet is the handler's to
+///   decide (with [`Context::sleep`] or a timeout around its reads).
 /// * **Stop** closes the listener at once, tells the handlers to finish, and after
 ///   [`stop_timeout`](StreamServer::with_stop_timeout) ends the ones still running, closing
 ///   their connections.
@@ -61,6 +69,7 @@ pub struct StreamServer {
     address: String,
     handler: Handler,
     stop_timeout: Duration,
+    limits: ServerLimits,
     native: NativeSlot<Option<SocketAddr>>,
 }
 
@@ -76,6 +85,7 @@ impl StreamServer {
             address: address.to_string(),
             handler: Arc::new(move |connection, ctx| Box::pin(handler(connection, ctx))),
             stop_timeout: Duration::from_secs(1),
+            limits: ServerLimits::default(),
             native: NativeSlot::default(),
         }
     }
@@ -83,6 +93,19 @@ impl StreamServer {
     /// Sets how long handlers get to finish at stop before they are ended (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
+        self
+    }
+
+    /// Caps the connections open at once at `cap` (at least 1); by default the setting
+    /// `net.max_connections`, read when the server starts.
+    pub fn with_max_connections(mut self, cap: usize) -> Self {
+        self.limits = self.limits.with_max_connections(cap);
+        self
+    }
+
+    /// Sets every limit at once (those `limits` leaves unset come from the settings).
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -98,28 +121,31 @@ impl StreamServer {
 
     /// The backend's own server, with the handler adapted to its stream type.
     fn native_for(&self, backend: Backend) -> Native<Option<SocketAddr>> {
-        let address = self.address.as_str();
+        let (address, limits) = (self.address.as_str(), self.limits);
         let handler = self.handler.clone();
         match backend {
             #[cfg(feature = "tokio")]
             Backend::Tokio => Native::new(
                 ginkgo_tokio::StreamServer::with_boxed_handler(address, move |stream, peer, ctx| {
                     handler(Connection::tokio(stream, peer), ctx)
-                }),
+                })
+                .with_limits(limits),
                 ginkgo_tokio::StreamServer::local_addr,
             ),
             #[cfg(feature = "smol")]
             Backend::Smol => Native::new(
                 ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::Smol>::new(address, move |stream, peer, ctx| {
                     handler(Connection::new(stream, peer), ctx)
-                }),
+                })
+                .with_limits(limits),
                 ginkgo_asyncstd::StreamServer::local_addr,
             ),
             #[cfg(feature = "async-std")]
             Backend::AsyncStd => Native::new(
                 ginkgo_asyncstd::StreamServer::<ginkgo_asyncstd::AsyncStd>::new(address, move |stream, peer, ctx| {
                     handler(Connection::new(stream, peer), ctx)
-                }),
+                })
+                .with_limits(limits),
                 ginkgo_asyncstd::StreamServer::local_addr,
             ),
             #[cfg(feature = "threads")]
@@ -127,7 +153,8 @@ impl StreamServer {
                 ginkgo_threads::StreamServer::new(address, move |stream, peer, ctx| {
                     let connection = Connection::new(super::connection::Blocking(stream), peer);
                     ginkgo_threads::block_on(handler(connection, ctx))
-                }),
+                })
+                .with_limits(limits),
                 ginkgo_threads::StreamServer::local_addr,
             ),
         }

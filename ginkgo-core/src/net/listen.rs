@@ -4,16 +4,12 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::future::BoxFuture;
 
-use super::{BoundAddress, ListenError, spawn_connection};
+use super::{AcceptPacing, BoundAddress, ConnectionSlots, ListenError, OpenConnection, spawn_connection};
 use crate::{Context, TaskResult};
-
-/// How long to pause after a failed `accept` (out of file descriptors, say) before trying again.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// How a runtime waits for the next connection on its listener `L`, handing over a stream `S`
 /// and the peer's address: a function such as
@@ -70,22 +66,36 @@ where
     }
 }
 
-/// Accepts connections, handing each to `accepted`, until the service begins to stop; then
-/// closes the listener at once. A failed `accept` is logged and tried again after a pause.
+/// Accepts connections, handing each to `accepted` with its slot in `slots`, until the service
+/// begins to stop; then closes the listener at once.
+///
+/// While every slot is taken the loop does not accept (new clients wait in the listen
+/// backlog) until a connection closes. A failed `accept` pauses the loop as [`AcceptPacing`]
+/// says; the connections already open are served meanwhile.
 pub async fn accept_until_stopping<L, S>(
     ctx: &Context,
     listener: L,
     accept: Accept<L, S>,
-    mut accepted: impl FnMut(S, SocketAddr),
+    slots: &ConnectionSlots,
+    mut accepted: impl FnMut(S, SocketAddr, OpenConnection),
 ) {
-    let path = ctx.path();
+    let mut pacing = AcceptPacing::new(ctx);
     loop {
+        if slots.is_full() {
+            pacing.at_cap(slots.cap());
+            if ctx.until_stopping(slots.room()).await.is_err() {
+                break;
+            }
+        }
         match ctx.until_stopping(accept(&listener)).await {
             Err(_stopping) => break,
-            Ok(Ok((stream, peer))) => accepted(stream, peer),
+            Ok(Ok((stream, peer))) => {
+                pacing.accepted();
+                accepted(stream, peer, slots.take());
+            }
             Ok(Err(err)) => {
-                log::warn!("{path}: accepting a connection failed: {err}");
-                if ctx.sleep(ACCEPT_PAUSE).await.is_err() {
+                let Some(pause) = pacing.failed(&err, slots.open()) else { continue };
+                if ctx.sleep(pause).await.is_err() {
                     break;
                 }
             }
@@ -95,12 +105,14 @@ pub async fn accept_until_stopping<L, S>(
 }
 
 /// What a stream server does with its listener: accepts connections until the service begins
-/// to stop ([`accept_until_stopping`]) and runs `handler(stream, peer, ctx)` for each, as a task
-/// of the service counted in its gauge `connections` ([`spawn_connection`]).
+/// to stop, at most `max_connections` open at once ([`accept_until_stopping`]), and runs
+/// `handler(stream, peer, ctx)` for each, as a task of the service counted in its gauge
+/// `connections` ([`spawn_connection`]).
 pub async fn serve_connections<L, S, H, Fut>(
     ctx: Context,
     listener: L,
     accept: Accept<L, S>,
+    max_connections: usize,
     handler: Arc<H>,
 ) -> TaskResult
 where
@@ -108,13 +120,13 @@ where
     H: Fn(S, SocketAddr, Context) -> Fut + Send + Sync + ?Sized + 'static,
     Fut: Future<Output = TaskResult> + Send + 'static,
 {
-    let connections = ctx.gauge("connections");
+    let slots = ConnectionSlots::new(max_connections, ctx.gauge("connections"));
     let path = ctx.path();
-    accept_until_stopping(&ctx, listener, accept, |stream, peer| {
+    accept_until_stopping(&ctx, listener, accept, &slots, |stream, peer, open| {
         log::debug!("{path}: connection from {peer}");
         let handler = handler.clone();
         let what = format!("connection from {peer}");
-        spawn_connection(&ctx, &connections, what, move |ctx| handler(stream, peer, ctx));
+        spawn_connection(&ctx, open, what, move |ctx| handler(stream, peer, ctx));
     })
     .await;
     Ok(())

@@ -5,15 +5,18 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 
 use futures::FutureExt;
 use pin_project_lite::pin_project;
 
+use super::connection_slots::Slots;
 use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 
-/// Counts one open connection in each of its gauges, until dropped (also when the task holding
-/// it is cancelled).
+/// Counts one open connection in each of its gauges, or in a server's
+/// [`ConnectionSlots`](super::ConnectionSlots), until dropped (also when the task holding it is
+/// cancelled).
 ///
 /// ```
 /// use ginkgo_core::Gauge;
@@ -28,9 +31,10 @@ use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 #[derive(Debug)]
 pub struct OpenConnection(Counted);
 
-/// The gauges a connection is counted in: one (a server's own) needs no list.
+/// Where a connection is counted: a server's slots (and its gauge), one gauge, or several.
 #[derive(Debug)]
 enum Counted {
+    Slot(Arc<Slots>),
     One(Gauge),
     Many(Vec<Gauge>),
 }
@@ -47,27 +51,33 @@ impl OpenConnection {
         gauge.inc();
         OpenConnection(Counted::One(gauge))
     }
+
+    /// Holds a slot of `slots`, already counted, until the value is dropped.
+    pub(crate) fn in_slots(slots: Arc<Slots>) -> Self {
+        OpenConnection(Counted::Slot(slots))
+    }
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         match &self.0 {
+            Counted::Slot(slots) => slots.free(),
             Counted::One(gauge) => gauge.dec(),
             Counted::Many(gauges) => gauges.iter().for_each(Gauge::dec),
         }
     }
 }
 
-/// Runs one connection's `handler` as a task of `ctx`'s service, counted in `connections` from
-/// now until the task ends, and supervised by [`run_handler`]: `what` (`connection from
-/// 10.0.0.7:50123`) names the connection in the logs. If the service is not running, the task
-/// is not spawned and the count is undone at once.
-pub fn spawn_connection<F, Fut>(ctx: &Context, connections: &Gauge, what: String, handler: F)
+/// Runs one connection's `handler` as a task of `ctx`'s service, counted as `open` (its slot
+/// in the server's [`ConnectionSlots`](super::ConnectionSlots)) until the task ends, and
+/// supervised by [`run_handler`]: `what` (`connection from 10.0.0.7:50123`) names the
+/// connection in the logs. If the service is not running, the task is not spawned and the
+/// slot is freed at once.
+pub fn spawn_connection<F, Fut>(ctx: &Context, open: OpenConnection, what: String, handler: F)
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = TaskResult> + Send + 'static,
 {
-    let open = OpenConnection::in_gauge(connections.clone());
     // The handler's future is stored once, in the task itself: a server holding many idle
     // connections pays for each one's state a single time.
     let _task = ctx.spawn(move |ctx| ConnectionTask { owner: ctx.clone(), what, _open: open, handler: handler(ctx) });

@@ -1,0 +1,127 @@
+//! The settings of the servers' limits, and `ServerLimits`: the values one server runs with.
+//!
+//! Each default is explained in the guide's chapter "Security and failure model", section
+//! "Abusive clients and descriptor exhaustion".
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use super::{MaxConnections, Timeout};
+use crate::{Config, setting};
+
+setting!(
+    /// Read when a server starts, unless its builder set a cap.
+    pub static MAX_CONNECTIONS: MaxConnections {
+        name: "net.max_connections",
+        default: MaxConnections::Auto,
+        help: "Most connections each server holds open at once (then new clients wait);\n\"auto\": the limit on open files less a quarter of it (at most 1024)",
+    }
+);
+
+setting!(
+    /// Read when an HTTP server starts, unless its builder set one.
+    pub static IDLE_TIMEOUT: Timeout {
+        name: "http.idle_timeout",
+        default: Timeout::from_secs(75),
+        help: "Seconds an HTTP connection may wait for its next request before it is closed",
+    }
+);
+
+setting!(
+    /// Read when an HTTP server starts, unless its builder set one.
+    pub static HEADER_READ_TIMEOUT: Timeout {
+        name: "http.header_read_timeout",
+        default: Timeout::from_secs(10),
+        help: "Seconds a client has to send a request's headers, from their first byte",
+    }
+);
+
+setting!(
+    /// Read when an HTTP server starts, unless its builder set one.
+    pub static MAX_CONCURRENT_STREAMS: NonZeroU32 {
+        name: "http.max_concurrent_streams",
+        default: NonZeroU32::new(100).expect("100 is not zero"),
+        help: "Most requests one HTTP/2 connection may have in progress at once",
+    }
+);
+
+/// The limits a server runs with: those its builder set, and for the others the settings
+/// (`net.max_connections`, `http.idle_timeout`, `http.header_read_timeout`,
+/// `http.max_concurrent_streams`) as they are when it starts.
+///
+/// Every backend's servers keep one and set it through builder methods of the same names; a
+/// stream server uses only the cap on connections.
+///
+/// ```
+/// use std::time::Duration;
+/// use ginkgo_core::Config;
+/// use ginkgo_core::net::ServerLimits;
+///
+/// let config = Config::builder().env(false).set("http.idle_timeout", "30").load().unwrap();
+/// let limits = ServerLimits::default().with_max_connections(50);
+/// assert_eq!(limits.max_connections(&config), 50);
+/// assert_eq!(limits.idle_timeout(&config), Duration::from_secs(30));
+/// assert_eq!(limits.header_read_timeout(&config), Duration::from_secs(10));
+/// assert_eq!(limits.max_concurrent_streams(&config), 100);
+///
+/// let strict = limits.with_idle_timeout(Duration::from_secs(5)).with_max_concurrent_streams(0);
+/// assert_eq!(strict.idle_timeout(&config), Duration::from_secs(5));
+/// assert_eq!(strict.max_concurrent_streams(&config), 1, "at least one");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerLimits {
+    max_connections: Option<usize>,
+    idle_timeout: Option<Timeout>,
+    header_read_timeout: Option<Timeout>,
+    max_concurrent_streams: Option<NonZeroU32>,
+}
+
+impl ServerLimits {
+    /// Caps the connections open at once at `cap` (at least 1), whatever `net.max_connections`
+    /// says.
+    pub fn with_max_connections(mut self, cap: usize) -> Self {
+        self.max_connections = Some(cap.max(1));
+        self
+    }
+
+    /// Sets how long an HTTP connection may wait for its next request, whatever
+    /// `http.idle_timeout` says.
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(Timeout::new(timeout));
+        self
+    }
+
+    /// Sets how long a client has to send a request's headers, whatever
+    /// `http.header_read_timeout` says.
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = Some(Timeout::new(timeout));
+        self
+    }
+
+    /// Sets how many requests one HTTP/2 connection may have in progress at once (at least
+    /// 1), whatever `http.max_concurrent_streams` says.
+    pub fn with_max_concurrent_streams(mut self, streams: u32) -> Self {
+        self.max_concurrent_streams = Some(NonZeroU32::new(streams).unwrap_or(NonZeroU32::MIN));
+        self
+    }
+
+    /// The cap on connections open at once.
+    pub fn max_connections(&self, config: &Config) -> usize {
+        self.max_connections.unwrap_or_else(|| MAX_CONNECTIONS.get(config).resolve())
+    }
+
+    /// How long an HTTP connection may wait for its next request.
+    pub fn idle_timeout(&self, config: &Config) -> Duration {
+        self.idle_timeout.unwrap_or_else(|| IDLE_TIMEOUT.get(config)).get()
+    }
+
+    /// How long a client has to send a request's headers.
+    pub fn header_read_timeout(&self, config: &Config) -> Duration {
+        self.header_read_timeout.unwrap_or_else(|| HEADER_READ_TIMEOUT.get(config)).get()
+    }
+
+    /// How many requests one HTTP/2 connection may have in progress at once.
+    pub fn max_concurrent_streams(&self, config: &Config) -> u32 {
+        self.max_concurrent_streams.unwrap_or_else(|| MAX_CONCURRENT_STREAMS.get(config)).get()
+    }
+}

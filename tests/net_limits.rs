@@ -1,0 +1,420 @@
+//! The servers' limits over real sockets on 127.0.0.1: the cap on connections (every backend's
+//! `StreamServer`, and `HttpServer`), HTTP's idle and header timeouts, HTTP/2's streams, and the
+//! settings behind them. Running out of file descriptors is `tests/net_descriptors.rs`.
+
+mod limits_support;
+
+use std::io::Write;
+use std::time::Instant;
+
+use ginkgo::testing::{each_backend, until, within};
+use ginkgo::{Config, ServiceHandle};
+use limits_support::{
+    Handlers, Named, Started, at_most_one_line_per_interval, capture_log, connect, greeter, logged, nothing_yet,
+    read_line, start,
+};
+
+#[test]
+fn a_server_at_its_cap_serves_the_next_client_only_once_one_closes() {
+    capture_log();
+    each_backend(|backend| async move {
+        let began = Instant::now();
+        let handlers = Handlers::default();
+        let started = start(backend, format!("Capped{backend}"), greeter(&handlers).with_max_connections(2)).await;
+        let Started { app, server, address, path } = started;
+
+        let mut first = connect(address);
+        let mut second = connect(address);
+        assert_eq!(read_line(&mut first), "Hello World\n");
+        assert_eq!(read_line(&mut second), "Hello World\n");
+        // The accept loop has seen the cap and waits for room: the next client stays in the
+        // backlog.
+        until(backend, "the cap logged", || !logged(&path, "at its cap").is_empty()).await;
+        let mut third = connect(address);
+        assert!(nothing_yet(&third), "the third client is not served while two are open");
+        assert_eq!(server.gauge("connections").get(), 2);
+
+        // The two served go on being served.
+        writeln!(second.get_mut(), "still here").unwrap();
+        assert_eq!(read_line(&mut second), "echo: still here\n");
+
+        drop(first);
+        assert_eq!(read_line(&mut third), "Hello World\n", "served once one closed");
+        let mut fourth = connect(address);
+        drop(second);
+        assert_eq!(read_line(&mut fourth), "Hello World\n");
+        assert_eq!(handlers.most_at_once(), 2, "never more than the cap at once");
+        assert_eq!(server.gauge("connections").get(), 2);
+
+        let lines = logged(&path, "at its cap");
+        assert!(lines.len() <= at_most_one_line_per_interval(began), "{lines:#?}");
+        assert!(
+            lines[0].starts_with(&format!(
+                "WARN {path}: at its cap of 2 open connections; new clients wait until one closes"
+            )),
+            "{lines:#?}"
+        );
+        drop((third, fourth));
+        until(backend, "connections closed", || server.gauge("connections").get() == 0).await;
+        within(backend, "stop", app.stop()).await.unwrap();
+    });
+}
+
+#[test]
+fn the_cap_comes_from_net_max_connections_unless_the_builder_sets_one() {
+    capture_log();
+    each_backend(|backend| async move {
+        let config = Config::builder().env(false).set("net.max_connections", "1").load().unwrap();
+        for (builder_cap, cap) in [(None, 1), (Some(2), 2)] {
+            let handlers = Handlers::default();
+            let root = format!("Configured{backend}{cap}").leak();
+            let mut server = None;
+            let app = ServiceHandle::build(|app| {
+                let greeter = match builder_cap {
+                    Some(builder_cap) => greeter(&handlers).with_max_connections(builder_cap),
+                    None => greeter(&handlers),
+                };
+                server = Some(app.add_service(greeter));
+                Named(root)
+            });
+            let app = backend.service(app.with_config(config.clone()));
+            let server = server.unwrap();
+            within(backend, "start", app.start()).await.unwrap();
+            let address = server.service().local_addr().unwrap();
+            let mut clients: Vec<_> = (0..cap).map(|_| connect(address)).collect();
+            for client in &mut clients {
+                assert_eq!(read_line(client), "Hello World\n");
+            }
+            let path = format!("{root}/StreamServer");
+            until(backend, "the cap logged", || !logged(&path, "at its cap").is_empty()).await;
+            let lines = logged(&path, "at its cap");
+            let open = if cap == 1 { "1 open connection;" } else { "2 open connections;" };
+            assert!(lines[0].contains(&format!("at its cap of {open}")), "{lines:#?}");
+            drop(clients);
+            until(backend, "connections closed", || server.gauge("connections").get() == 0).await;
+            within(backend, "stop", app.stop()).await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn bad_limits_in_the_configuration_are_refused_naming_the_setting() {
+    let refused = |key: &str, value: &str| match Config::builder().env(false).set(key, value).load() {
+        Ok(_) => panic!("{key} = {value} was accepted"),
+        Err(err) => err.to_string(),
+    };
+    for value in ["0", "-1", "many"] {
+        let err = refused("net.max_connections", value);
+        assert!(err.contains("setting `net.max_connections` expects a number of connections of at least 1"), "{err}");
+    }
+    for key in ["http.idle_timeout", "http.header_read_timeout"] {
+        for value in ["0", "-1", "1e20", "soon"] {
+            let err = refused(key, value);
+            assert!(err.contains(&format!("setting `{key}` expects a number of seconds above 0")), "{err}");
+        }
+    }
+    let err = refused("http.max_concurrent_streams", "0");
+    assert!(err.contains("setting `http.max_concurrent_streams`"), "{err}");
+
+    let config = Config::builder().env(false).set("net.max_connections", "auto").load().unwrap();
+    assert_eq!(
+        ginkgo::net::ServerLimits::default().max_connections(&config),
+        ginkgo::net::MaxConnections::Auto.resolve()
+    );
+}
+
+#[cfg(feature = "http")]
+mod http {
+    //! `HttpServer`: idle and slow connections, HTTP/2 streams, and its cap.
+
+    use std::future::Future;
+    use std::net::SocketAddr;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use axum::Router;
+    use axum::extract::State as Shared;
+    use axum::routing::get;
+    use bytes::Bytes;
+    use futures::future::{Either, select};
+    use ginkgo::http::HttpServer;
+    use ginkgo::{Backend, Config, ServiceHandle};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::Notify;
+
+    use super::limits_support::{Named, capture_log, logged};
+
+    async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+        ginkgo::testing::within(Backend::Tokio, what, future).await
+    }
+
+    async fn until(what: &str, done: impl Fn() -> bool) {
+        ginkgo::testing::until(Backend::Tokio, what, done).await
+    }
+
+    /// The handler of `/slow` says it has begun through `entered`, then waits for `release`.
+    #[derive(Default)]
+    struct Gates {
+        entered: Notify,
+        release: Notify,
+    }
+
+    fn app(gates: Arc<Gates>) -> Router {
+        Router::new()
+            .route("/", get(|| async { "hello" }))
+            .route(
+                "/slow",
+                get(|Shared(gates): Shared<Arc<Gates>>| async move {
+                    gates.entered.notify_one();
+                    gates.release.notified().await;
+                    "done"
+                }),
+            )
+            .with_state(gates)
+    }
+
+    struct Running {
+        app: ServiceHandle<Named>,
+        server: ServiceHandle<HttpServer>,
+        address: SocketAddr,
+        path: String,
+        gates: Arc<Gates>,
+    }
+
+    async fn started(root: &'static str, server: impl FnOnce(Router) -> HttpServer, config: Config) -> Running {
+        capture_log();
+        let gates = Arc::new(Gates::default());
+        let mut handle = None;
+        let app = ServiceHandle::build(|app| {
+            handle = Some(app.add_service(server(self::app(gates.clone()))));
+            Named(root)
+        });
+        let app = Backend::Tokio.service(app.with_config(config));
+        within("start", app.start()).await.unwrap();
+        let server = handle.unwrap();
+        let address = server.service().local_addr().unwrap();
+        Running { app, server, address, path: format!("{root}/HttpServer"), gates }
+    }
+
+    fn no_config() -> Config {
+        Config::builder().env(false).load().unwrap()
+    }
+
+    async fn request(stream: &mut TcpStream, path: &str) {
+        stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes()).await.unwrap();
+    }
+
+    /// Reads one response with a `content-length` body: its body.
+    async fn response(stream: &mut TcpStream) -> String {
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(within("response head", stream.read_u8()).await.expect("a response"));
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
+            .expect("content-length")
+            .trim()
+            .parse()
+            .unwrap();
+        let mut body = vec![0; length];
+        within("response body", stream.read_exact(&mut body)).await.unwrap();
+        String::from_utf8(body).unwrap()
+    }
+
+    async fn ask(stream: &mut TcpStream, path: &str) -> String {
+        request(stream, path).await;
+        response(stream).await
+    }
+
+    /// Waits until the server closes the connection (end of file, or a reset); true if it sent
+    /// nothing more before.
+    async fn closed(stream: &mut TcpStream) -> bool {
+        let mut rest = Vec::new();
+        let _end_or_reset = within("close", stream.read_to_end(&mut rest)).await;
+        rest.is_empty()
+    }
+
+    /// True if the server has neither sent anything nor closed: a look at this instant.
+    fn still_open(stream: &TcpStream) -> bool {
+        let mut byte = [0; 1];
+        matches!(stream.try_read(&mut byte), Err(err) if err.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    #[test]
+    fn an_idle_keep_alive_connection_is_closed_and_a_busy_or_active_one_is_not() {
+        Backend::Tokio.block_on(async {
+            let idle_timeout = Duration::from_millis(300);
+            // From the settings, as an operator would set it.
+            let config = Config::builder().env(false).set("http.idle_timeout", "0.3").load().unwrap();
+            let running = started("IdleHttp", |app| HttpServer::new("127.0.0.1:0", app), config).await;
+            let address = running.address;
+
+            // A request in progress for longer than the idle timeout, in silence.
+            let mut busy = TcpStream::connect(address).await.unwrap();
+            request(&mut busy, "/slow").await;
+            within("handler entered", running.gates.entered.notified()).await;
+
+            let mut silent = TcpStream::connect(address).await.unwrap();
+            let mut idle = TcpStream::connect(address).await.unwrap();
+            // The server's idle clock starts when it has sent its answer: after this.
+            let asked = Instant::now();
+            assert_eq!(ask(&mut idle, "/").await, "hello");
+
+            // Requests back to back on another connection, until the idle one is closed.
+            let mut active = TcpStream::connect(address).await.unwrap();
+            let mut requests = 0;
+            {
+                let mut idle_closed = pin!(closed(&mut idle));
+                loop {
+                    let next = pin!(ask(&mut active, "/"));
+                    match select(next, idle_closed.as_mut()).await {
+                        Either::Left((body, _)) => {
+                            assert_eq!(body, "hello");
+                            requests += 1;
+                        }
+                        Either::Right((nothing_more, _)) => {
+                            assert!(nothing_more);
+                            break;
+                        }
+                    }
+                }
+            }
+            assert!(asked.elapsed() >= idle_timeout, "closed {:?} after the request", asked.elapsed());
+            assert!(requests > 0);
+            assert!(closed(&mut silent).await, "a connection that never sent a request is closed too");
+            assert_eq!(ask(&mut active, "/").await, "hello", "the active connection is still served");
+
+            running.gates.release.notify_one();
+            assert_eq!(response(&mut busy).await, "done", "the busy connection was not cut");
+            until("two connections left", || running.server.gauge("connections").get() == 2).await;
+            within("stop", running.app.stop()).await.unwrap();
+        });
+    }
+
+    /// Writes `head` to `stream`, then the bytes of `drip` one every 10 ms, then nothing: a
+    /// request that never ends. Returns how long until the server closed the connection.
+    async fn trickle(stream: TcpStream, head: &[u8], drip: &[u8]) -> Duration {
+        let began = Instant::now();
+        let (mut from_server, mut to_server) = stream.into_split();
+        let writing = async move {
+            to_server.write_all(head).await?;
+            for byte in drip {
+                to_server.write_all(&[*byte]).await?;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            futures::future::pending::<()>().await;
+            Ok::<(), std::io::Error>(())
+        };
+        let mut rest = Vec::new();
+        let reading = from_server.read_to_end(&mut rest);
+        match within("slow headers cut off", select(pin!(reading), pin!(writing))).await {
+            // End of file, or a reset: closed either way.
+            Either::Left(_) => {}
+            Either::Right((wrote, reading)) => {
+                assert!(wrote.is_err(), "the trickle ends only when the server is gone");
+                let _ = within("close", reading).await;
+            }
+        }
+        // hyper may answer what it has of the request as malformed before it closes.
+        let said = String::from_utf8_lossy(&rest);
+        assert!(said.is_empty() || said.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{said}");
+        began.elapsed()
+    }
+
+    #[test]
+    fn request_headers_sent_a_byte_at_a_time_are_cut_off() {
+        Backend::Tokio.block_on(async {
+            let header_read_timeout = Duration::from_millis(300);
+            let server = move |app| {
+                HttpServer::new("127.0.0.1:0", app)
+                    .with_header_read_timeout(header_read_timeout)
+                    .with_idle_timeout(Duration::from_secs(60))
+            };
+            let running = started("SlowHeaders", server, no_config()).await;
+            let address = running.address;
+            let silent = TcpStream::connect(address).await.unwrap();
+
+            let first = TcpStream::connect(address).await.unwrap();
+            let endless = [b'a'; 2000];
+            let took = trickle(first, b"GET / HTTP/1.1\r\nHost: test\r\nX-Slow: ", &endless).await;
+            assert!(took >= header_read_timeout, "cut after {took:?}");
+
+            // On a kept-alive connection, the next request's headers too.
+            let mut kept = TcpStream::connect(address).await.unwrap();
+            assert_eq!(ask(&mut kept, "/").await, "hello");
+            let took = trickle(kept, b"GET / HTTP/1.1\r\nX-Slow: ", &endless).await;
+            assert!(took >= header_read_timeout, "cut after {took:?}");
+
+            // And an HTTP/2 preface, never finished.
+            let preface = TcpStream::connect(address).await.unwrap();
+            let took = trickle(preface, b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r").await;
+            assert!(took >= header_read_timeout, "cut after {took:?}");
+
+            // A connection that sends nothing is idle, not slow: it is still open.
+            assert!(still_open(&silent));
+            within("stop", running.app.stop()).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn an_idle_http2_connection_is_closed_and_its_streams_are_capped() {
+        Backend::Tokio.block_on(async {
+            let idle_timeout = Duration::from_millis(300);
+            let server = move |app| {
+                HttpServer::new("127.0.0.1:0", app).with_idle_timeout(idle_timeout).with_max_concurrent_streams(3)
+            };
+            let running = started("IdleHttp2", server, no_config()).await;
+            let stream = TcpStream::connect(running.address).await.unwrap();
+            let (mut client, mut connection) = within("handshake", h2::client::handshake(stream)).await.unwrap();
+            let request = http::Request::get("http://test/").body(()).unwrap();
+            // The server's idle clock starts when it has sent its answer: after this.
+            let asked = Instant::now();
+            let (answer, _) = client.send_request(request, true).unwrap();
+            let answer = match within("response", select(&mut connection, answer)).await {
+                Either::Right((answer, _)) => answer.unwrap(),
+                Either::Left((ended, _)) => panic!("the connection ended first: {ended:?}"),
+            };
+            assert_eq!(answer.status(), 200);
+            assert_eq!(connection.max_concurrent_send_streams(), 3, "the server's SETTINGS");
+            let connection = tokio::spawn(connection);
+            let mut body = answer.into_body();
+            let mut got = Vec::new();
+            while let Some(data) = within("body", body.data()).await {
+                got.extend_from_slice(&data.unwrap());
+            }
+            assert_eq!(Bytes::from(got), "hello");
+
+            // Idle now (the client could still send requests): the server says goodbye and
+            // closes.
+            within("the idle connection closed", connection).await.unwrap().unwrap();
+            assert!(asked.elapsed() >= idle_timeout, "closed {:?} after the request", asked.elapsed());
+            drop(client);
+            until("no connection left", || running.server.gauge("connections").get() == 0).await;
+            within("stop", running.app.stop()).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn an_http_server_at_its_cap_answers_the_next_client_once_one_closes() {
+        Backend::Tokio.block_on(async {
+            let server = |app| HttpServer::new("127.0.0.1:0", app).with_max_connections(1);
+            let running = started("CappedHttp", server, no_config()).await;
+            let mut first = TcpStream::connect(running.address).await.unwrap();
+            assert_eq!(ask(&mut first, "/").await, "hello");
+            until("the cap logged", || !logged(&running.path, "at its cap of 1 open connection;").is_empty()).await;
+            let mut second = TcpStream::connect(running.address).await.unwrap();
+            request(&mut second, "/").await;
+            assert!(still_open(&second), "no answer while the first is open");
+            assert_eq!(ask(&mut first, "/").await, "hello", "the first is still served");
+            drop(first);
+            assert_eq!(response(&mut second).await, "hello");
+            assert_eq!(running.server.gauge("connections").get(), 1);
+            within("stop", running.app.stop()).await.unwrap();
+        });
+    }
+}
