@@ -44,6 +44,17 @@
 //! })?;
 //! # Ok::<(), ginkgo::Error>(())
 //! ```
+//!
+//! # Where to go next
+//!
+//! - **Running it as a daemon.** The [`ginkgo-runner`](../ginkgo_runner/index.html) crate turns a
+//!   registry of services into a program's command line, the one the `ginkgo` and `ginkgoctl`
+//!   commands have: foreground and daemon runs, signals, reloads, pidfiles, logging, privilege
+//!   dropping, systemd notification. Its page is in the same `cargo doc --workspace` build.
+//! - **The guide.** An mdBook in the repository's `docs/` folder, from the service model to
+//!   building, configuring and packaging a daemon of your own; every Rust block in it is a
+//!   doctest. Read its Markdown in `docs/src/`, or build it with `mdbook build docs`, which
+//!   writes [`target/book/`](../../book/index.html), beside these pages.
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;

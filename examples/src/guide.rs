@@ -54,3 +54,11 @@ struct AsyncBackends;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/src/systemd.md")]
 struct Systemd;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/security-model.md")]
+struct SecurityModel;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/your-own-daemon.md")]
+struct YourOwnDaemon;

@@ -45,7 +45,7 @@ fn help_with_a_target_lists_every_setting_with_its_current_value() {
     };
     assert_eq!(line("rate_per_minute"), "Rate at which to emit message (1 to 60000) [600]");
     assert_eq!(line("message"), "Message to print out while running [Services all the way down.]");
-    assert_eq!(line("loglevel"), "Log level: debug, info, warn or error [info]");
+    assert_eq!(line("loglevel"), "Log level: trace, debug, info, warn (or warning), error (or critical) or off [info]");
     assert_eq!(line("umask"), "File mode creation mask, in octal (\"027\" or 0o027) [022]");
     assert_eq!(line("quickstart.server_address"), "Where HelloWorldServer listens [0.0.0.0:7000]");
     assert!(home.entries().iter().all(|e| e == "service.conf.toml"), "help writes no files: {:?}", home.entries());

@@ -14,7 +14,7 @@ setting!(pub static DAEMON: bool {
 setting!(pub static PIDFILE: Option<PathBuf> {
     name: "pidfile",
     default: None,
-    help: "Path to the pidfile (by default ~/.<service>.pid), written in the foreground too",
+    help: "Path to the pidfile (by default `~/.<service>.pid`), written in the foreground too",
 });
 
 setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
@@ -26,13 +26,13 @@ setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
 setting!(pub static LOGFILE: Option<PathBuf> {
     name: "logfile",
     default: None,
-    help: "Path to the log file; when daemonized it defaults to ~/.<service>.log,\nin the foreground the log goes to stderr",
+    help: "Path to the log file; when daemonized it defaults to `~/.<service>.log`,\nin the foreground the log goes to stderr",
 });
 
 setting!(pub static LOGLEVEL: String {
     name: "loglevel",
     default: "info".to_string(),
-    help: "Log level: debug, info, warn or error",
+    help: "Log level: trace, debug, info, warn (or warning), error (or critical) or off",
 });
 
 setting!(pub static LOGCONFIG: Option<LogConfig> {
@@ -167,6 +167,28 @@ mod tests {
         }
         for bad in ["", "0o", "8", "1000", "-1", "0x1f", "7 7", "+7"] {
             assert_eq!(Umask::from_octal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_loglevel_help_names_every_level_the_parser_accepts() {
+        let help = LOGLEVEL.help();
+        let named: Vec<&str> = help.split(|c: char| !c.is_ascii_alphabetic()).collect();
+        let candidates = ["trace", "debug", "info", "warn", "warning", "error", "critical", "fatal", "off", "none"];
+        for level in candidates.into_iter().filter(|level| crate::plan::parse_level(level).is_ok()) {
+            assert!(named.contains(&level), "`{level}` is accepted but not named in {help:?}");
+        }
+    }
+
+    /// A setting's help is also its rustdoc, where `<service>` outside a code span is an HTML
+    /// tag, and vanishes.
+    #[test]
+    fn placeholders_in_help_texts_are_in_code_spans() {
+        for setting in ginkgo::config::all_settings() {
+            for (span, text) in setting.help().split('`').enumerate() {
+                let in_code = span % 2 == 1;
+                assert!(in_code || !text.contains('<'), "setting `{}`: {:?}", setting.name(), setting.help());
+            }
         }
     }
 }
