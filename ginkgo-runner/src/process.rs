@@ -85,6 +85,8 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
 fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
     let outcome = prepare(&plan).and_then(|(pidfile, control, inbox)| {
         let outcome = plan.backend.block_on(serve(registry, &plan, &inbox, &mut pipe));
+        // Whoever still waits for a reload hears why there is none, before the socket closes.
+        requests::answer(inbox.take_reload_waiters(), &Err("not reloaded: the daemon has stopped".into()));
         control.close();
         pidfile.remove();
         outcome

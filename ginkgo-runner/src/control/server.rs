@@ -5,8 +5,8 @@
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::sys::socket::{Shutdown, getsockopt, shutdown, sockopt::PeerCredentials};
@@ -28,11 +28,15 @@ pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long accepting pauses after it failed (descriptors exhausted, say).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
+/// How long [`ControlServer::close`] waits for the replies still being made (a reload cut short
+/// by the stop, say) to reach their clients, before the process goes on to exit.
+const LAST_REPLIES: Duration = Duration::from_secs(1);
 
 /// A control socket being served; [`close`](ControlServer::close) ends it.
 pub(crate) struct ControlServer {
     socket: SocketFile,
     closed: Arc<AtomicBool>,
+    answering: Arc<Answering>,
 }
 
 impl ControlServer {
@@ -40,27 +44,62 @@ impl ControlServer {
     pub(crate) fn serve(socket: SocketFile, user: Uid, answers: Answers) -> Result<ControlServer, Failure> {
         let listener = socket.listener.try_clone().map_err(|err| cannot_serve(&socket, &err))?;
         let closed = Arc::new(AtomicBool::new(false));
+        let answering = Arc::new(Answering::default());
         let accepting = Accepting {
             listener,
             user,
             answers: Arc::new(answers),
             active: Arc::new(AtomicUsize::new(0)),
             closed: closed.clone(),
+            answering: answering.clone(),
         };
         std::thread::Builder::new()
             .name("ginkgo-control".into())
             .spawn(move || accepting.run())
             .map_err(|err| cannot_serve(&socket, &err))?;
-        Ok(ControlServer { socket, closed })
+        Ok(ControlServer { socket, closed, answering })
     }
 
-    /// Stops accepting and removes the socket's file. Connections being served end on their own.
+    /// Stops accepting and removes the socket's file, then gives the replies still being made
+    /// (a reload the stop cut short tells its client why) a moment to reach their clients.
+    /// Connections merely open end with the process.
     pub(crate) fn close(&self) {
         if !self.closed.swap(true, Ordering::SeqCst) {
             // Wakes the accepting thread (Linux ends a blocked accept on a shut-down listener).
             let _ = shutdown(self.socket.listener.as_raw_fd(), Shutdown::Both);
             self.socket.remove();
+            self.answering.wait_for_none(LAST_REPLIES);
         }
+    }
+}
+
+/// How many requests are being answered: read, and their reply not yet written.
+#[derive(Default)]
+struct Answering {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Answering {
+    fn begin(self: &Arc<Self>) -> AnswerInProgress {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        AnswerInProgress(self.clone())
+    }
+
+    /// Waits until no request is being answered, at most `limit`.
+    fn wait_for_none(&self, limit: Duration) {
+        let count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self.changed.wait_timeout_while(count, limit, |count| *count > 0);
+    }
+}
+
+/// One request being answered, until dropped.
+struct AnswerInProgress(Arc<Answering>);
+
+impl Drop for AnswerInProgress {
+    fn drop(&mut self) {
+        *self.0.count.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        self.0.changed.notify_all();
     }
 }
 
@@ -80,6 +119,7 @@ struct Accepting {
     answers: Arc<Answers>,
     active: Arc<AtomicUsize>,
     closed: Arc<AtomicBool>,
+    answering: Arc<Answering>,
 }
 
 impl Accepting {
@@ -126,9 +166,10 @@ impl Accepting {
         }
         let slot = Slot(self.active.clone());
         let answers = self.answers.clone();
+        let answering = self.answering.clone();
         let spawned = std::thread::Builder::new().name("ginkgo-control-connection".into()).spawn(move || {
             let _slot = slot;
-            serve_connection(stream, &answers);
+            serve_connection(stream, &answers, &answering);
         });
         if let Err(err) = spawned {
             log::warn!(target: "runner", "control socket: cannot start a connection thread: {err}");
@@ -146,10 +187,12 @@ impl Drop for Slot {
 }
 
 /// Answers the requests of one connection, in order, until it ends or misbehaves.
-fn serve_connection(mut stream: UnixStream, answers: &Answers) {
+fn serve_connection(mut stream: UnixStream, answers: &Answers, answering: &Arc<Answering>) {
     let mut pending = Vec::new();
     for _ in 0..MAX_REQUESTS {
-        let reply = match read_line(&mut stream, &mut pending) {
+        let incoming = read_line(&mut stream, &mut pending);
+        let _in_progress = answering.begin();
+        let reply = match incoming {
             Incoming::Line(line) => answers.answer_line(&line),
             Incoming::End => return,
             Incoming::Refused(error) => {
