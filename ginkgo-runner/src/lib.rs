@@ -37,6 +37,7 @@
 //! second SIGINT. Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the
 //! culprit.
 
+mod app;
 mod args;
 mod console;
 mod control;
@@ -44,6 +45,7 @@ mod ctl;
 mod daemon;
 mod error;
 mod files;
+mod help;
 mod logging;
 mod logtail;
 mod notify;
@@ -57,6 +59,7 @@ mod requests;
 mod settings;
 mod signals;
 
+pub use app::{App, matches};
 pub use error::Failure;
 pub use registry::Registry;
 pub use settings::{
@@ -65,23 +68,17 @@ pub use settings::{
 
 use std::process::ExitCode;
 
-/// The `ginkgo` command: `ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]`.
+/// clap, whose [`Arg`](clap::Arg)s [`App::arg`] takes and whose
+/// [`ArgMatches`](clap::ArgMatches) [`matches`] gives.
+pub use clap;
+
+/// The `ginkgo` command: `ginkgo [OPTIONS] [TARGET]`, running the services of `registry`.
 pub fn ginkgo_main(registry: Registry) -> ExitCode {
-    exit_with("ginkgo", process::ginkgo(&registry, std::env::args_os().collect()))
+    App::ginkgo(registry).main()
 }
 
-/// The `ginkgoctl` command:
-/// `ginkgoctl [-h] [-v] [-p PID|PIDFILE] [TARGET] {start,stop,restart,reload,status,log,logtail}`.
+/// The `ginkgoctl` command: `ginkgoctl [OPTIONS] [TARGET] <ACTION>`, controlling the services of
+/// `registry` run as daemons.
 pub fn ginkgoctl_main(registry: Registry) -> ExitCode {
-    exit_with("ginkgoctl", ctl::ginkgoctl(&registry, std::env::args_os().collect()))
-}
-
-fn exit_with(program: &str, outcome: Result<u8, Failure>) -> ExitCode {
-    match outcome {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            console::write_stderr(&format!("{program}: error: {failure}"));
-            ExitCode::from(failure.code())
-        }
-    }
+    App::ginkgo(registry).ctl_main()
 }

@@ -12,7 +12,7 @@ use crate::registry::normalize;
 use crate::settings::{
     CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
 };
-use crate::{Failure, Registry, control};
+use crate::{App, Failure, Registry, control};
 
 /// Everything needed to run (or control) one service process.
 pub(crate) struct Plan {
@@ -53,37 +53,28 @@ pub(crate) struct Identity {
 
 impl Plan {
     /// Resolves `target` (a registered name or a config file) with `--set` pairs.
-    pub(crate) fn resolve(
-        registry: &Registry,
-        target: &str,
-        sets: &[String],
-        daemonize: bool,
-    ) -> Result<Plan, Failure> {
-        Plan::from_config(registry, target, load_config(target, sets)?, daemonize)
+    pub(crate) fn resolve(app: &App, target: &str, sets: &[String], daemonize: bool) -> Result<Plan, Failure> {
+        Plan::from_config(app, target, load_config(app, target, sets)?, daemonize)
     }
 
     /// Checks `config` for running `target` and resolves what it names: the plan for a start,
     /// and the check of a reload's new values.
-    pub(crate) fn from_config(
-        registry: &Registry,
-        target: &str,
-        config: Config,
-        daemonize: bool,
-    ) -> Result<Plan, Failure> {
+    pub(crate) fn from_config(app: &App, target: &str, config: Config, daemonize: bool) -> Result<Plan, Failure> {
         let service = match is_config_file(target) {
             true => config
                 .service()
                 .ok_or_else(|| Failure::usage(format!("{target}: no `service` key: set it to the service to run")))?,
             false => normalize(target),
         };
-        if !registry.contains(&service) {
-            return Err(unknown_service(registry, &service));
+        if !app.registry.contains(&service) {
+            return Err(unknown_service(&app.registry, &service));
         }
         let backend = Backend::from_config(&config).map_err(|err| Failure::usage(format!("setting `async`: {err}")))?;
         let daemon = daemonize || DAEMON.get(&config);
-        // Default files are named after the whole target, so services of the same type name in
-        // different modules (hello.HelloWorld, service.HelloWorld) do not share them.
-        let name = service.clone();
+        // Default files are named after the whole registered name, so services of the same type
+        // name in different modules (hello.HelloWorld, service.HelloWorld) do not share them;
+        // after the application, for the service of its default target.
+        let name = app.file_stem(&service);
         let path = |p: Option<PathBuf>| p.map(|p| absolute(&config.resolve_path(p)));
         // In the foreground too, so that `ginkgoctl TARGET reload` finds the process.
         let pidfile = match path(PIDFILE.get(&config)) {
@@ -190,8 +181,8 @@ pub(crate) fn is_config_file(target: &str) -> bool {
 }
 
 /// The configuration for `target`: its file (if it is one), the environment, `--set` pairs.
-pub(crate) fn load_config(target: &str, sets: &[String]) -> Result<Config, Failure> {
-    let mut builder = Config::builder();
+pub(crate) fn load_config(app: &App, target: &str, sets: &[String]) -> Result<Config, Failure> {
+    let mut builder = Config::builder().env_prefix(app.env_prefix.clone());
     if is_config_file(target) {
         match std::fs::metadata(target) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -361,9 +352,9 @@ mod tests {
                 any::<f64>().prop_map(|f| format!("{f:?}")),
             ],
         ) {
-            let registry = Registry::new().register("t.T", || Idle);
+            let app = App::new("t", Registry::new().register("t.T", || Idle));
             let name = all_settings()[index].name();
-            if let Err(failure) = Plan::resolve(&registry, "t.T", &[format!("{name}={text}")], false) {
+            if let Err(failure) = Plan::resolve(&app, "t.T", &[format!("{name}={text}")], false) {
                 prop_assert_eq!(failure.code(), 2);
                 prop_assert!(!failure.message().contains('\n'), "{}", failure.message());
             }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 setting!(pub static DAEMON: bool {
     name: "daemon",
     default: false,
-    help: "True or false: whether to run as a daemon (also -d; GINKGO_DAEMON=true)",
+    help: "True or false: whether to run as a daemon (also -d)",
 });
 
 setting!(pub static PIDFILE: Option<PathBuf> {
@@ -20,7 +20,7 @@ setting!(pub static PIDFILE: Option<PathBuf> {
 setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
     name: "control_socket",
     default: None,
-    help: "Path to the control socket ginkgoctl talks to (by default beside the pidfile, .pid\nreplaced by .sock)",
+    help: "Path to the control socket the control command talks to (by default beside the pidfile,\n.pid replaced by .sock)",
 });
 
 setting!(pub static LOGFILE: Option<PathBuf> {

@@ -447,7 +447,9 @@ fn describe(
                 None => file.path.display().to_string(),
             }
         }
-        (Some(meta), _) if meta.name == "environment" => format!("environment variable {}", env_var_of(&err.path, env_prefix)),
+        (Some(meta), _) if meta.name == "environment" => {
+            format!("environment variable {}", env_var_of(&err.path, env_prefix))
+        }
         (Some(meta), _) => meta.name.to_string(),
         (None, _) => String::new(),
     };

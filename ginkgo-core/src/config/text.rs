@@ -7,8 +7,8 @@
 use figment::value::{Dict, Tag, Value};
 use figment::{Metadata, Profile, Provider};
 
-use super::source::insert_dotted;
 use super::ConfigError;
+use super::source::insert_dotted;
 
 /// The longest text one environment variable or one `--set` may give, in bytes.
 pub const MAX_TEXT_SIZE: usize = 64 * 1024;
