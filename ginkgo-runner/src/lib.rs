@@ -63,7 +63,8 @@ pub use app::{App, matches};
 pub use error::Failure;
 pub use registry::Registry;
 pub use settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
+    STOP_TIMEOUT, UMASK, USER, Umask,
 };
 
 use std::process::ExitCode;

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use ginkgo::{Backend, Config};
 use nix::unistd::{AccessFlags, Gid, Group, Uid, User};
+use tracing_core::LevelFilter;
 
 use crate::error::chain;
 use crate::registry::normalize;
 use crate::settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
+    STOP_TIMEOUT, UMASK, USER,
 };
 use crate::{App, Failure, Registry, control};
 
@@ -36,11 +38,15 @@ pub(crate) struct Plan {
     pub(crate) stop_timeout: Duration,
 }
 
-/// How to log: the level, and the optional detailed table.
+/// How to log: the level, the optional detailed table, the line format, and `RUST_LOG`.
 #[derive(Clone)]
 pub(crate) struct LogPlan {
-    pub(crate) level: log::LevelFilter,
+    pub(crate) level: LevelFilter,
     pub(crate) detail: Option<LogConfig>,
+    pub(crate) format: LogFormat,
+    /// `RUST_LOG`'s directives, when it is set (and not empty): they win over `loglevel` and
+    /// `logconfig`'s levels.
+    pub(crate) rust_log: Option<String>,
 }
 
 /// Who to become once the tree is ready.
@@ -93,7 +99,12 @@ impl Plan {
             None if daemon => Some(home()?.join(format!(".{name}.log"))),
             None => None,
         };
-        let log = LogPlan { level: parse_level(&LOGLEVEL.get(&config))?, detail: log_detail(&config) };
+        let log = LogPlan {
+            level: parse_level(&LOGLEVEL.get(&config))?,
+            detail: log_detail(&config),
+            format: LOGFORMAT.get(&config),
+            rust_log: rust_log()?,
+        };
         if let Some(detail) = &log.detail {
             check_log_config(detail)?;
         }
@@ -233,14 +244,14 @@ pub(crate) fn log_detail(config: &Config) -> Option<LogConfig> {
     })
 }
 
-pub(crate) fn parse_level(text: &str) -> Result<log::LevelFilter, Failure> {
+pub(crate) fn parse_level(text: &str) -> Result<LevelFilter, Failure> {
     match text.to_ascii_lowercase().as_str() {
-        "trace" => Ok(log::LevelFilter::Trace),
-        "debug" => Ok(log::LevelFilter::Debug),
-        "info" => Ok(log::LevelFilter::Info),
-        "warn" | "warning" => Ok(log::LevelFilter::Warn),
-        "error" | "critical" => Ok(log::LevelFilter::Error),
-        "off" => Ok(log::LevelFilter::Off),
+        "trace" => Ok(LevelFilter::TRACE),
+        "debug" => Ok(LevelFilter::DEBUG),
+        "info" => Ok(LevelFilter::INFO),
+        "warn" | "warning" => Ok(LevelFilter::WARN),
+        "error" | "critical" => Ok(LevelFilter::ERROR),
+        "off" => Ok(LevelFilter::OFF),
         _ => Err(Failure::usage(format!("setting `loglevel`: `{text}` is not a level (debug, info, warn, error)"))),
     }
 }
@@ -251,10 +262,20 @@ fn check_log_config(detail: &LogConfig) -> Result<(), Failure> {
             .map_err(|_| Failure::usage(format!("setting `logconfig.level`: `{level}` is not a level")))?;
     }
     for (module, level) in &detail.levels {
-        parse_level(level)
-            .map_err(|_| Failure::usage(format!("setting `logconfig.levels.{module}`: `{level}` is not a level")))?;
+        crate::logging::level_directive(module, level)?;
     }
     Ok(())
+}
+
+/// `RUST_LOG`, checked, when it is set to something.
+fn rust_log() -> Result<Option<String>, Failure> {
+    let Some(value) = std::env::var_os("RUST_LOG").filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    let directives =
+        value.into_string().map_err(|_| Failure::usage("environment variable RUST_LOG: not valid UTF-8"))?;
+    crate::logging::parse_rust_log(&directives)?;
+    Ok(Some(directives))
 }
 
 /// Looks up `user` and `group` now, so an unknown one is an error before anything starts.
@@ -317,7 +338,7 @@ mod tests {
 
     #[test]
     fn levels_parse_and_bad_ones_name_the_setting() {
-        assert_eq!(parse_level("WARN").unwrap(), log::LevelFilter::Warn);
+        assert_eq!(parse_level("WARN").unwrap(), LevelFilter::WARN);
         assert_eq!(
             parse_level("loud").unwrap_err().message(),
             "setting `loglevel`: `loud` is not a level (debug, info, warn, error)"

@@ -118,7 +118,7 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, ControlServer, Inbox), Failure> {
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
     if let (true, Some(logfile)) = (plan.daemon, &plan.logfile) {
-        logging::capture_stdio(logfile)?;
+        logging::capture_stdio(logfile, plan.log.format)?;
     }
     // Loading logged these before there was a logger to write them.
     for warning in plan.config.warnings() {

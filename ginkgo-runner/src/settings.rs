@@ -35,6 +35,12 @@ setting!(pub static LOGLEVEL: String {
     help: "Log level: trace, debug, info, warn (or warning), error (or critical) or off",
 });
 
+setting!(pub static LOGFORMAT: LogFormat {
+    name: "logformat",
+    default: LogFormat::Text,
+    help: "How log lines are written: text (logconfig.format's template) or json (one object a line)",
+});
+
 setting!(pub static LOGCONFIG: Option<LogConfig> {
     name: "logconfig",
     default: None,
@@ -75,6 +81,18 @@ setting!(pub static STOP_TIMEOUT: f64 {
     range: 0.001..=MAX_WAIT_SECONDS,
 });
 
+/// How log lines are written: the `logformat` setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text a record, after `logconfig.format`'s template (the default).
+    #[default]
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `target`, `message`, `fields`, `spans` (when
+    /// the record happened in any) and `service` (its path, where known).
+    Json,
+}
+
 /// The `logconfig` table: per-module levels, a format, and where the lines go.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,7 +100,7 @@ pub struct LogConfig {
     /// The level for everything not named in `levels`; the `loglevel` setting when absent.
     #[serde(default)]
     pub level: Option<String>,
-    /// Levels per module target prefix, e.g. `{ "ginkgo_core" = "warn" }`.
+    /// Levels by target prefix, as `RUST_LOG` gives them: `{ "ginkgo_core" = "warn" }`.
     #[serde(default)]
     pub levels: std::collections::BTreeMap<String, String>,
     /// The line format: `{time}`, `{level}`, `{module}`, `{target}` and `{message}` are replaced.
