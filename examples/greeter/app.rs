@@ -48,7 +48,7 @@ async fn greet(mut connection: Connection, ctx: Context, shout: bool) -> TaskRes
 pub(crate) fn app() -> App {
     let registry = Registry::new().register("greeter.Greeter", || {
         // The command line's own argument, read as the service is built.
-        let shout = ginkgo_runner::matches().is_some_and(|args| args.get_flag("shout"));
+        let shout = ginkgo_runner::arguments().is_some_and(|args| args.get_flag("shout"));
         Greeter::new(ADDRESS.get(Config::current()), shout)
     });
     App::new("greeter", registry)

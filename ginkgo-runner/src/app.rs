@@ -39,7 +39,7 @@ use crate::{Failure, Registry, console, ctl, process};
 ///
 /// The settings come from the environment's `GREETER_…` variables (see
 /// [`env_prefix`](App::env_prefix)); the factories of the registry read the application's own
-/// arguments through [`matches`].
+/// arguments through [`arguments`].
 pub struct App {
     pub(crate) name: String,
     pub(crate) ctl_name: String,
@@ -114,7 +114,7 @@ impl App {
     }
 
     /// Adds an argument of the application's own to both command lines, to be read through
-    /// [`matches`]. It must not take a name, short or long flag the runner uses: `-d`, `-p`,
+    /// [`arguments`]. It must not take a name, short or long flag the runner uses: `-d`, `-p`,
     /// `-h`, `-v`, `-V`, `--set`, `--force`, `--timeout`, `--completions`, `--man`.
     pub fn arg(mut self, arg: impl Into<Arg>) -> App {
         self.args.push(arg.into());
@@ -166,16 +166,16 @@ impl App {
 /// impl Service for Greeter {}
 ///
 /// let registry = Registry::new().register("greeter.Greeter", || Greeter {
-///     shout: ginkgo_runner::matches().is_some_and(|args| args.get_flag("shout")),
+///     shout: ginkgo_runner::arguments().is_some_and(|args| args.get_flag("shout")),
 /// });
 /// ```
-pub fn matches() -> Option<&'static ArgMatches> {
+pub fn arguments() -> Option<&'static ArgMatches> {
     MATCHES.get()
 }
 
 static MATCHES: OnceLock<ArgMatches> = OnceLock::new();
 
-/// Keeps `matches` for [`matches`]; the first parse of the process wins.
+/// Keeps `matches` for [`arguments`]; the first parse of the process wins.
 pub(crate) fn keep_matches(matches: ArgMatches) {
     let _ = MATCHES.set(matches);
 }

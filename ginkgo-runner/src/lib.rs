@@ -3,7 +3,9 @@
 //!
 //! An application registers its services under target names in a [`Registry`] and hands it to
 //! [`ginkgo_main`] (run a service, in the foreground or as a daemon) or [`ginkgoctl_main`]
-//! (start, stop, restart, reload, status, log, logtail a daemon):
+//! (start, stop, restart, reload, status, log, logtail a daemon). Under its own name, version,
+//! environment prefix, default target and arguments, it builds an [`App`] instead, whose
+//! [`main`](App::main) and [`ctl_main`](App::ctl_main) are those two commands.
 //!
 //! ```no_run
 //! use std::process::ExitCode;
@@ -35,7 +37,16 @@
 //! (LSB gives `status` 2 for "dead, but a lock file exists"; a daemon's lock dies with it, so
 //! that state never arises, and 2 keeps its meaning here.) `ginkgo` also exits with 130 after a
 //! second SIGINT. Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the
-//! culprit.
+//! culprit; a command line that cannot be read is reported as clap reports it, with the usage
+//! line and a pointer to `--help`.
+//!
+//! # Logging
+//!
+//! The runner installs the process's logger: `log` records and `tracing` events (with their
+//! fields and spans) alike, filtered by `RUST_LOG` when it is set or else by the settings
+//! [`LOGLEVEL`] and [`LOGCONFIG`], written as text or JSON ([`LOGFORMAT`]) to standard error, a
+//! log file or several outputs, each behind a queue of its own so that logging never blocks or
+//! fails the service.
 
 mod app;
 mod args;
@@ -59,7 +70,7 @@ mod requests;
 mod settings;
 mod signals;
 
-pub use app::{App, matches};
+pub use app::{App, arguments};
 pub use error::Failure;
 pub use registry::Registry;
 pub use settings::{
@@ -70,7 +81,7 @@ pub use settings::{
 use std::process::ExitCode;
 
 /// clap, whose [`Arg`](clap::Arg)s [`App::arg`] takes and whose
-/// [`ArgMatches`](clap::ArgMatches) [`matches`] gives.
+/// [`ArgMatches`](clap::ArgMatches) [`arguments`] gives.
 pub use clap;
 
 /// The `ginkgo` command: `ginkgo [OPTIONS] [TARGET]`, running the services of `registry`.
