@@ -36,7 +36,7 @@ const MAX_UNKNOWN_KEYS: usize = 20;
 /// the values; distinct configurations can live side by side in one process.
 ///
 /// ```
-/// use ginkgo_core::{setting, Config};
+/// use ginkgo::{setting, Config};
 ///
 /// setting!(pub static GREETING: String {
 ///     name: "example.greeting",
