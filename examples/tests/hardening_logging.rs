@@ -126,7 +126,8 @@ fn the_command_lines_exit_normally_when_their_reader_has_gone() {
     let conf = conf.to_str().unwrap();
     let cases: [(&str, &[&str], i32); 9] = [
         ("ginkgo", &["--help"], 0),
-        ("ginkgo", &[], 0),
+        // No TARGET: a usage error, on standard error.
+        ("ginkgo", &[], 2),
         ("ginkgo", &["-v"], 0),
         ("ginkgo", &["-h", conf], 0),
         ("ginkgoctl", &["--help"], 0),

@@ -220,20 +220,24 @@ fn options_out_of_range_are_refused_before_any_signal() {
     let pid = home.pid(".service.HelloWorld.pid").expect("a pidfile");
     let pidfile = home.file(".service.HelloWorld.pid");
     let pidfile = pidfile.to_str().unwrap();
+    let before = home.entries();
     for timeout in ["inf", "-inf", "nan", "NaN", "-1", "1e20", "86400.5", "soon", ""] {
         let option = format!("--timeout={timeout}");
-        let expected = format!("option `--timeout`: `{timeout}` is not a number of seconds from 0 to 86400");
-        assert_refused(&home, ctl(&[&option, conf, "stop"]), "ginkgoctl", &expected);
-        assert_refused(&home, ctl(&[&option, "-p", pidfile, "stop"]), "ginkgoctl", &expected);
-        assert_refused(&home, ctl(&[&option, conf, "restart"]), "ginkgoctl", &expected);
+        let expected =
+            format!("invalid value '{timeout}' for '--timeout <SECONDS>': not a number of seconds from 0 to 86400");
+        assert_usage_error(&finish(ctl(&[&option, conf, "stop"])), &expected);
+        assert_usage_error(&finish(ctl(&[&option, "-p", pidfile, "stop"])), &expected);
+        assert_usage_error(&finish(ctl(&[&option, conf, "restart"])), &expected);
         assert!(alive(pid), "--timeout {timeout}: the daemon got no signal");
     }
     for bad in ["0", "2147483648", "99999999999"] {
         let mut command = ctl(&["-p", bad, "stop"]);
         // Its own process group: `kill(0, …)` would signal only itself.
         command.process_group(0);
-        assert_refused(&home, command, "ginkgoctl", &format!("option `-p`: `{bad}` is not a pid (1 to 2147483647)"));
+        let expected = format!("invalid value '{bad}' for '--pid <PID|PIDFILE>': not a pid (1 to 2147483647)");
+        assert_usage_error(&finish(command), &expected);
     }
+    assert_eq!(home.entries(), before, "no file left or removed");
     assert!(alive(pid));
     assert_eq!(finish(ctl(&["--timeout", "86400", conf, "stop"])).code(), 0);
     wait_gone(pid);

@@ -9,22 +9,32 @@ use std::time::{Duration, Instant};
 use support::*;
 
 #[test]
-fn without_a_target_ginkgo_prints_usage_and_the_registered_services() {
+fn without_a_target_ginkgo_is_a_usage_error_and_its_help_lists_the_registered_services() {
     let home = Home::new();
     let done = finish(home.command(ginkgo()));
-    assert_eq!(done.code(), 0);
-    assert!(done.stdout.starts_with("usage: ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]\n"));
-    assert!(
-        done.stdout.contains("registered services:\n  hello.HelloWorld\n  service.HelloWorld\n"),
-        "{}",
-        done.stdout
-    );
-    let version = finish(home.command({
+    assert_usage_error(&done, "the following required arguments were not provided:");
+    assert!(done.stderr.contains("\n  <TARGET>\n\nUsage: ginkgo <TARGET>\n"), "{}", done.stderr);
+    let help = finish(home.command({
         let mut c = ginkgo();
-        c.arg("-v");
+        c.arg("--help");
         c
     }));
-    assert_eq!((version.code(), version.stdout.as_str()), (0, concat!("ginkgo ", env!("CARGO_PKG_VERSION"), "\n")));
+    assert_eq!(help.code(), 0);
+    assert!(help.stdout.contains("\nUsage: ginkgo [OPTIONS] [TARGET]\n"), "{}", help.stdout);
+    assert!(
+        help.stdout.contains("Registered services:\n  hello.HelloWorld\n  service.HelloWorld\n"),
+        "{}",
+        help.stdout
+    );
+    for flag in ["-v", "-V", "--version"] {
+        let version = finish(home.command({
+            let mut c = ginkgo();
+            c.arg(flag);
+            c
+        }));
+        let expected = concat!("ginkgo ", env!("CARGO_PKG_VERSION"), "\n");
+        assert_eq!((version.code(), version.stdout.as_str()), (0, expected), "{flag}");
+    }
 }
 
 #[test]
@@ -80,7 +90,6 @@ fn bad_input_is_one_line_exit_2_and_nothing_started() {
             vec!["-d".into(), "--set".into(), "user=no-such-user-here".into(), "hello.HelloWorld".into()],
             "setting `user`: unknown user `no-such-user-here`".into(),
         ),
-        (vec!["--bogus".into()], "unexpected argument '--bogus' found".into()),
     ];
     for (args, expected) in cases {
         let mut command = home.command(ginkgo());
@@ -92,6 +101,9 @@ fn bad_input_is_one_line_exit_2_and_nothing_started() {
         assert!(lines[0].starts_with(&format!("ginkgo: error: {expected}")), "{args:?}: {}", lines[0]);
         assert_eq!(done.stdout, "", "{args:?}: nothing started");
     }
+    let mut command = home.command(ginkgo());
+    command.arg("--bogus");
+    assert_usage_error(&finish(command), "unexpected argument '--bogus' found");
     assert_eq!(home.entries(), ["broken.toml", "service.conf.toml"], "no pidfile or log left behind");
 }
 
@@ -279,21 +291,22 @@ fn ginkgoctl_p_takes_a_pid_or_a_pidfile_and_rejects_anything_else() {
     );
 
     let missing = home.file("missing.pid");
-    let cases: [(Vec<&str>, i32, String); 4] = [
+    let cases: [(Vec<&str>, i32, String); 2] = [
         (
             vec!["-p", missing.to_str().unwrap(), "status"],
             2,
             format!("-p {}: neither a pid nor a readable pidfile", missing.display()),
         ),
         (vec!["-p", "abc", "stop"], 2, "-p abc: neither a pid nor a readable pidfile".into()),
-        (vec!["-p", "1", "hello.HelloWorld", "status"], 2, "give either a TARGET or -p, not both".into()),
-        (vec!["status"], 2, "give a TARGET or -p PID|PIDFILE".into()),
     ];
     for (args, code, message) in cases {
         let done = ctl(&home, &args);
         assert_eq!(done.code(), code, "{args:?}");
         assert_eq!(done.stderr, format!("ginkgoctl: error: {message}\n"), "{args:?}");
     }
+    // Command lines that do not go together are usage errors, as clap reports them.
+    assert_usage_error(&ctl(&home, &["-p", "1", "hello.HelloWorld", "status"]), "give either a TARGET or -p, not both");
+    assert_usage_error(&ctl(&home, &["status"]), "give a TARGET or -p PID|PIDFILE");
     let not_running = ctl(&home, &["-p", "4194305", "status"]);
     assert_eq!((not_running.code(), not_running.stdout.as_str()), (3, "Process is NOT running.\n"));
 }

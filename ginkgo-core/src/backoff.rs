@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use std::time::Duration;
-/// use ginkgo_core::Backoff;
+/// use ginkgo::Backoff;
 ///
 /// let backoff = Backoff {
 ///     initial_delay: Duration::from_millis(100),

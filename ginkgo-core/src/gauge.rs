@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 /// clones share the value.
 ///
 /// ```
-/// use ginkgo_core::{Service, ServiceHandle};
+/// use ginkgo::{Service, ServiceHandle};
 ///
 /// struct Server;
 /// impl Service for Server {}

@@ -1,60 +1,79 @@
 //! The command lines, parsed: no system access here.
+//!
+//! Both follow clap's conventions: `-h`/`--help`, `-V`/`--version` (and the manual's `-v`), a
+//! usage error reported with the usage line and a pointer to `--help`, exit 2. The
+//! application's own arguments ([`App::arg`]) join the runner's.
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::time::Duration;
 
-use clap::{Arg, ArgAction, Command};
+use clap::builder::{PossibleValue, StyledStr};
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
+use clap_complete::Shell;
 
-use crate::Failure;
 use crate::settings::MAX_WAIT_SECONDS;
+use crate::{App, Failure, app};
 
-/// `ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]`
+/// What either command is asked besides its real work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Meta {
+    /// `-h`, `--help`: the help (with a TARGET, the run command adds its settings).
+    Help,
+    /// `-V`, `--version`, `-v`.
+    Version,
+    /// `--man`: the manual page, in roff.
+    Man,
+    /// `--completions SHELL`: a completion script.
+    Completions(Shell),
+}
+
+/// `NAME [OPTIONS] [TARGET]`: run a service.
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct GinkgoArgs {
-    pub(crate) version: bool,
-    pub(crate) help: bool,
+pub(crate) struct RunArgs {
+    pub(crate) meta: Option<Meta>,
     pub(crate) daemonize: bool,
     pub(crate) sets: Vec<String>,
+    /// The TARGET given, or else the application's default.
     pub(crate) target: Option<String>,
 }
 
-pub(crate) const GINKGO_USAGE: &str = "usage: ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]";
-
-pub(crate) const GINKGO_HELP: &str = "\
-TARGET is a registered service (hello.HelloWorld) or a config file (.toml, .json)
-whose `service` key names one.
-
-options:
-  -h, --help           show this help; with a TARGET, also its settings
-  -v, --version        show the program's name and version
-  -d, --daemonize      run as a daemon
-  --set KEY=VALUE      set a setting, over the config file and the environment";
-
-fn ginkgo_command() -> Command {
-    Command::new("ginkgo")
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .arg(Arg::new("version").short('v').long("version").action(ArgAction::SetTrue))
-        .arg(Arg::new("help").short('h').long("help").action(ArgAction::SetTrue))
-        .arg(Arg::new("daemonize").short('d').long("daemonize").action(ArgAction::SetTrue))
-        .arg(Arg::new("set").long("set").value_name("KEY=VALUE").action(ArgAction::Append))
-        .arg(Arg::new("target"))
+/// The command that runs a service.
+pub(crate) fn run_command(app: &App) -> Command {
+    let target = Arg::new("target")
+        .value_name("TARGET")
+        .value_hint(ValueHint::AnyPath)
+        .help("A registered service (see below) or a config file (.toml, .json) whose `service` key names one");
+    let target = match &app.default_target {
+        Some(default) => target.help(format!("What to run [default: {default}]")),
+        None => target.required_unless_present_any(META),
+    };
+    let command = Command::new(app.name.clone())
+        .arg(target)
+        .arg(Arg::new("daemonize").short('d').long("daemonize").action(ArgAction::SetTrue).help("Run as a daemon"))
+        .arg(set_arg().help("Set a setting, over the config file and the environment"))
+        .args(app.args.iter().cloned())
+        .args(meta_args("Print help; with a TARGET, also its settings and their values"))
+        .after_help(run_after_help(app));
+    branded(command, app)
 }
 
-impl GinkgoArgs {
-    pub(crate) fn parse(args: Vec<OsString>) -> Result<Self, Failure> {
-        let matches = ginkgo_command().try_get_matches_from(args).map_err(usage_error)?;
-        Ok(GinkgoArgs {
-            version: matches.get_flag("version"),
-            help: matches.get_flag("help"),
+impl RunArgs {
+    pub(crate) fn parse(app: &App, argv: Vec<OsString>) -> Result<Self, Failure> {
+        let matches = read(run_command(app), argv)?;
+        let args = RunArgs {
+            meta: meta(&matches),
             daemonize: matches.get_flag("daemonize"),
-            sets: matches.get_many::<String>("set").map(|v| v.cloned().collect()).unwrap_or_default(),
-            target: matches.get_one::<String>("target").cloned(),
-        })
+            sets: strings(&matches, "set"),
+            target: matches.get_one::<String>("target").cloned().or_else(|| app.default_target.clone()),
+        };
+        app::keep_matches(matches);
+        Ok(args)
     }
 }
 
-/// What `ginkgoctl` is asked to do.
+/// What the control command is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Action {
     Start,
@@ -67,115 +86,272 @@ pub(crate) enum Action {
 }
 
 impl Action {
-    const ALL: [(&'static str, Action); 7] = [
-        ("start", Action::Start),
-        ("stop", Action::Stop),
-        ("restart", Action::Restart),
-        ("reload", Action::Reload),
-        ("status", Action::Status),
-        ("log", Action::Log),
-        ("logtail", Action::Logtail),
+    const ALL: [(&'static str, Action, &'static str); 7] = [
+        ("start", Action::Start, "Start the service as a daemon, and wait until it is ready"),
+        ("stop", Action::Stop, "Send SIGTERM and wait for the process to exit"),
+        ("restart", Action::Restart, "Check everything start checks, then stop, then start"),
+        ("reload", Action::Reload, "Check the configuration, then have the daemon reload it and say how that went"),
+        ("status", Action::Status, "Say whether the daemon is running"),
+        ("log", Action::Log, "Print the log file"),
+        ("logtail", Action::Logtail, "Print the end of the log file, then every new line"),
     ];
 
     fn parse(word: &str) -> Option<Action> {
-        Action::ALL.iter().find(|(name, _)| *name == word).map(|(_, a)| *a)
+        Action::ALL.iter().find(|(name, ..)| *name == word).map(|(_, action, _)| *action)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        Action::ALL.iter().find(|(_, action, _)| *action == self).map_or("", |(name, ..)| name)
     }
 
     pub(crate) fn needs_target(self) -> bool {
         matches!(self, Action::Start | Action::Restart | Action::Log | Action::Logtail)
     }
+
+    fn names() -> String {
+        Action::ALL.map(|(name, ..)| name).join(", ")
+    }
 }
 
-/// `ginkgoctl [-h] [-v] [-p PID|PIDFILE] [TARGET] ACTION`
+/// `NAMEctl [OPTIONS] [TARGET] ACTION`: control a daemon.
 #[derive(Debug, PartialEq)]
 pub(crate) struct CtlArgs {
-    pub(crate) version: bool,
-    pub(crate) help: bool,
+    pub(crate) meta: Option<Meta>,
     pub(crate) pid: Option<String>,
     pub(crate) force: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) sets: Vec<String>,
+    /// The TARGET given, or else (without `-p`) the application's default.
     pub(crate) target: Option<String>,
+    /// Always there unless `meta` is.
     pub(crate) action: Option<Action>,
 }
 
-pub(crate) const CTL_USAGE: &str =
-    "usage: ginkgoctl [-h] [-v] [-p PID|PIDFILE] [TARGET] {start,stop,restart,reload,status,log,logtail}";
-
-pub(crate) const CTL_HELP: &str = "\
-TARGET is a registered service (hello.HelloWorld) or a config file (.toml, .json).
-stop, reload and status also take -p instead of a TARGET.
-
-options:
-  -h, --help             show this help
-  -v, --version          show the program's name and version
-  -p, --pid PID|PIDFILE  a pid, or a pidfile to read it from, instead of a TARGET
-  --force                stop: send SIGKILL if the process outlives the timeout
-  --timeout SECONDS      stop, restart: how long to wait for the process to exit (0 to 86400)
-  --set KEY=VALUE        set a setting, as for ginkgo
-
-exit codes, as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,
-4 not allowed, 7 reload: not running; status: 0 running, 1 stale pidfile, 3 not running, 4 unknown";
-
-fn ctl_command() -> Command {
-    Command::new("ginkgoctl")
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .arg(Arg::new("version").short('v').long("version").action(ArgAction::SetTrue))
-        .arg(Arg::new("help").short('h').long("help").action(ArgAction::SetTrue))
-        .arg(Arg::new("pid").short('p').long("pid").value_name("PID|PIDFILE"))
-        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue))
-        .arg(Arg::new("timeout").long("timeout").value_name("SECONDS"))
-        .arg(Arg::new("set").long("set").value_name("KEY=VALUE").action(ArgAction::Append))
-        .arg(Arg::new("words").num_args(0..=2).action(ArgAction::Append))
+/// The control command.
+pub(crate) fn ctl_command(app: &App) -> Command {
+    let actions = Action::ALL.map(|(name, _, help)| PossibleValue::new(name).help(help));
+    let command = Command::new(app.ctl_name.clone())
+        .override_usage(format!("{} [OPTIONS] [TARGET] <ACTION>", app.ctl_name))
+        .arg(Arg::new("target").value_name("TARGET").value_hint(ValueHint::AnyPath).help(match &app.default_target {
+            Some(default) => format!("The daemon's registered service or config file [default: {default}]"),
+            None => "The daemon's registered service or config file, as given to start it".to_string(),
+        }))
+        .arg(
+            Arg::new("action")
+                .value_name("ACTION")
+                .value_parser(actions)
+                .hide_possible_values(true)
+                .help("What to do (see Actions below)"),
+        )
+        .arg(
+            Arg::new("pid")
+                .short('p')
+                .long("pid")
+                .value_name("PID|PIDFILE")
+                .value_hint(ValueHint::FilePath)
+                .value_parser(pid_or_pidfile)
+                .help("For stop, reload and status: a pid, or a pidfile to read it from, instead of a TARGET"),
+        )
+        .arg(
+            Arg::new("force")
+                .long("force")
+                .action(ArgAction::SetTrue)
+                .help("For stop: send SIGKILL if the process outlives the timeout"),
+        )
+        .arg(
+            Arg::new("timeout").long("timeout").value_name("SECONDS").value_parser(seconds).help(format!(
+                "For stop and restart: how long to wait for the process to exit (0 to {MAX_WAIT_SECONDS})"
+            )),
+        )
+        .arg(set_arg().help(format!("Set a setting, as for {}", app.name)))
+        .args(app.args.iter().cloned())
+        .args(meta_args("Print help"))
+        .after_help(ctl_after_help(app));
+    let command = branded(command, app);
+    // Not the run command's description.
+    command.about(format!("Starts, stops, reloads and watches {} daemons", app.name))
 }
 
 impl CtlArgs {
-    pub(crate) fn parse(args: Vec<OsString>) -> Result<Self, Failure> {
-        let matches = ctl_command().try_get_matches_from(args).map_err(usage_error)?;
-        let words: Vec<String> = matches.get_many::<String>("words").map(|v| v.cloned().collect()).unwrap_or_default();
-        let (target, action) = match words.as_slice() {
-            [] => (None, None),
-            [action] => (None, Some(action.as_str())),
-            [target, action] => (Some(target.clone()), Some(action.as_str())),
-            _ => return Err(Failure::usage("too many arguments")),
+    pub(crate) fn parse(app: &App, argv: Vec<OsString>) -> Result<Self, Failure> {
+        let command = ctl_command(app);
+        let matches = read(command.clone(), argv)?;
+        let given = matches.get_one::<String>("target").cloned();
+        let (target, action) = match (given, matches.get_one::<String>("action")) {
+            // One word is the action.
+            (Some(word), None) => (None, Some(word)),
+            (target, action) => (target, action.cloned()),
         };
-        let action = match action {
-            None => None,
-            Some(word) => Some(Action::parse(word).ok_or_else(|| {
-                Failure::usage(format!(
-                    "invalid action `{word}` (choose from start, stop, restart, reload, status, log, logtail)"
-                ))
+        let meta = meta(&matches);
+        let pid = matches.get_one::<String>("pid").cloned();
+        let error = |kind, message: String| Failure::command_line(&command.clone().error(kind, message));
+        let action = match (&action, meta) {
+            (_, Some(_)) => None,
+            (None, None) => {
+                return Err(error(
+                    ErrorKind::MissingRequiredArgument,
+                    format!("no ACTION given ({})", Action::names()),
+                ));
+            }
+            (Some(word), None) => Some(Action::parse(word).ok_or_else(|| {
+                error(ErrorKind::InvalidValue, format!("invalid action '{word}' (choose from {})", Action::names()))
             })?),
         };
-        let pid = matches.get_one::<String>("pid").cloned();
-        if let Some(number) = pid.as_deref().and_then(|p| p.parse::<u64>().ok()) {
-            if !(1..=MAX_PID).contains(&number) {
-                return Err(Failure::usage(format!("option `-p`: `{number}` is not a pid (1 to {MAX_PID})")));
+        if pid.is_some() && target.is_some() {
+            return Err(error(ErrorKind::ArgumentConflict, "give either a TARGET or -p, not both".into()));
+        }
+        let target = target.or_else(|| pid.is_none().then(|| app.default_target.clone()).flatten());
+        if let (Some(action), None) = (action, &target) {
+            if action.needs_target() {
+                return Err(error(ErrorKind::MissingRequiredArgument, format!("{} needs a TARGET", action.name())));
+            }
+            if pid.is_none() {
+                return Err(error(ErrorKind::MissingRequiredArgument, "give a TARGET or -p PID|PIDFILE".into()));
             }
         }
-        Ok(CtlArgs {
-            version: matches.get_flag("version"),
-            help: matches.get_flag("help"),
+        let args = CtlArgs {
+            meta,
             pid,
             force: matches.get_flag("force"),
-            timeout: matches.get_one::<String>("timeout").map(|text| seconds("--timeout", text)).transpose()?,
-            sets: matches.get_many::<String>("set").map(|v| v.cloned().collect()).unwrap_or_default(),
+            timeout: matches.get_one::<Duration>("timeout").copied(),
+            sets: strings(&matches, "set"),
             target,
             action,
-        })
+        };
+        app::keep_matches(matches);
+        Ok(args)
     }
+}
+
+/// The flags that ask a command about itself, which need no TARGET.
+const META: [&str; 4] = ["help", "version", "man", "completions"];
+
+fn meta_args(help: &'static str) -> [Arg; 4] {
+    [
+        Arg::new("completions")
+            .long("completions")
+            .value_name("SHELL")
+            .value_parser(clap::value_parser!(Shell))
+            .help("Print a completion script for SHELL"),
+        Arg::new("man").long("man").action(ArgAction::SetTrue).help("Print the manual page, in roff (for man -l -)"),
+        Arg::new("help").short('h').long("help").action(ArgAction::SetTrue).help(help),
+        Arg::new("version")
+            .short('V')
+            .short_alias('v')
+            .long("version")
+            .action(ArgAction::SetTrue)
+            .help("Print the name and version (also -v)"),
+    ]
+}
+
+fn meta(matches: &ArgMatches) -> Option<Meta> {
+    if matches.get_flag("help") {
+        Some(Meta::Help)
+    } else if matches.get_flag("version") {
+        Some(Meta::Version)
+    } else if matches.get_flag("man") {
+        Some(Meta::Man)
+    } else {
+        matches.get_one::<Shell>("completions").map(|shell| Meta::Completions(*shell))
+    }
+}
+
+fn set_arg() -> Arg {
+    Arg::new("set").long("set").value_name("KEY=VALUE").action(ArgAction::Append)
+}
+
+/// The name, version and description, and the runner's own help and version flags.
+fn branded(command: Command, app: &App) -> Command {
+    let command = command.disable_help_flag(true).disable_version_flag(true).color(clap::ColorChoice::Never);
+    let command = match &app.version {
+        Some(version) => command.version(version.clone()),
+        None => command,
+    };
+    match &app.about {
+        Some(about) => command.about(about.clone()),
+        None => command,
+    }
+}
+
+/// Parses `argv`; clap's error, as clap reports it, for a command line it cannot read.
+fn read(command: Command, argv: Vec<OsString>) -> Result<ArgMatches, Failure> {
+    command.try_get_matches_from(argv).map_err(|err| Failure::command_line(&err))
+}
+
+fn strings(matches: &ArgMatches, id: &str) -> Vec<String> {
+    matches.get_many::<String>(id).map(|values| values.cloned().collect()).unwrap_or_default()
+}
+
+/// The end of the run command's help: what it can run, the environment, the exit codes.
+fn run_after_help(app: &App) -> StyledStr {
+    let mut text = StyledStr::new();
+    let header = clap::builder::Styles::default().get_header().bold().underline();
+    let _ = writeln!(text, "{header}Registered services:{header:#}");
+    for name in app.registry.names() {
+        let default = app.default_target.as_deref().map(crate::registry::normalize);
+        let note = if default.as_deref() == Some(name) { " (the default)" } else { "" };
+        let _ = writeln!(text, "  {name}{note}");
+    }
+    environment(&mut text, app, header);
+    let _ = write!(
+        text,
+        "\n{header}Exit status:{header:#} 0 success, 1 failure, 2 usage or configuration error (nothing started),\n\
+         130 a second SIGINT while stopping"
+    );
+    text
+}
+
+/// The end of the control command's help: the environment and the exit codes.
+fn ctl_after_help(app: &App) -> StyledStr {
+    let mut text = StyledStr::new();
+    let header = clap::builder::Styles::default().get_header().bold().underline();
+    let _ = writeln!(text, "{header}Actions:{header:#}");
+    for (name, _, help) in Action::ALL {
+        let _ = writeln!(text, "  {name:<8} {help}");
+    }
+    environment(&mut text, app, header);
+    let _ = write!(
+        text,
+        "\n{header}Exit status,{header:#} as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,\n\
+         4 not allowed, 7 reload: not running; status: 0 running, 1 stale pidfile, 3 not running, 4 unknown"
+    );
+    text
+}
+
+fn environment(text: &mut StyledStr, app: &App, header: clap::builder::styling::Style) {
+    let prefix = &app.env_prefix;
+    let setting = format!("{prefix}<SETTING>");
+    let width = setting.len().max("RUST_LOG".len());
+    let _ = writeln!(text, "\n{header}Environment:{header:#}");
+    let _ = writeln!(
+        text,
+        "  {setting:<width$}  Set a setting, over the config file: {prefix}LOGLEVEL=debug\n  \
+         {:<width$}  ({prefix}A__B sets a.b)",
+        ""
+    );
+    let _ = writeln!(
+        text,
+        "  {:<width$}  Filter the log as env_logger does (info,my_crate=debug); wins over loglevel",
+        "RUST_LOG"
+    );
+    let _ = writeln!(text, "  {:<width$}  No colour, even on a terminal", "NO_COLOR");
 }
 
 /// The largest number `kill` takes as a pid (`pid_t` is an `i32`). 0 and the negative numbers
 /// name process groups, never one process.
 const MAX_PID: u64 = i32::MAX as u64;
 
-/// A number of seconds from 0 to [`MAX_WAIT_SECONDS`], given to `option`.
-fn seconds(option: &str, text: &str) -> Result<Duration, Failure> {
-    let bad = || {
-        Failure::usage(format!("option `{option}`: `{text}` is not a number of seconds from 0 to {MAX_WAIT_SECONDS}"))
-    };
+/// `-p`: a number is a pid from 1 to [`MAX_PID`]; anything else names a pidfile.
+fn pid_or_pidfile(text: &str) -> Result<String, String> {
+    match text.parse::<u64>() {
+        Ok(number) if !(1..=MAX_PID).contains(&number) => Err(format!("not a pid (1 to {MAX_PID})")),
+        _ => Ok(text.to_string()),
+    }
+}
+
+/// A number of seconds from 0 to [`MAX_WAIT_SECONDS`].
+fn seconds(text: &str) -> Result<Duration, String> {
+    let bad = || format!("not a number of seconds from 0 to {MAX_WAIT_SECONDS}");
     match text.trim().parse::<f64>() {
         Ok(seconds) if (0.0..=MAX_WAIT_SECONDS).contains(&seconds) => {
             Duration::try_from_secs_f64(seconds).map_err(|_| bad())
@@ -184,55 +360,112 @@ fn seconds(option: &str, text: &str) -> Result<Duration, Failure> {
     }
 }
 
-/// clap's first line, without its `error: ` prefix.
-fn usage_error(err: clap::Error) -> Failure {
-    let text = err.to_string();
-    let first = text.lines().next().unwrap_or("bad arguments");
-    Failure::usage(first.trim_start_matches("error: ").to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Registry;
 
     fn words(line: &str) -> Vec<OsString> {
         line.split_whitespace().map(OsString::from).collect()
     }
 
+    fn ginkgo() -> App {
+        App::ginkgo(Registry::new())
+    }
+
     #[test]
-    fn ginkgo_flags_and_target() {
-        let args = GinkgoArgs::parse(words("ginkgo -d --set a=1 --set b.c=x service.conf.toml")).unwrap();
-        assert!(args.daemonize && !args.help && !args.version);
+    fn the_commands_are_well_formed() {
+        run_command(&ginkgo()).debug_assert();
+        ctl_command(&ginkgo()).debug_assert();
+        let app = ginkgo().default_target("a.B").arg(Arg::new("extra").long("extra"));
+        run_command(&app).debug_assert();
+        ctl_command(&app).debug_assert();
+    }
+
+    #[test]
+    fn run_flags_and_target() {
+        let args = RunArgs::parse(&ginkgo(), words("ginkgo -d --set a=1 --set b.c=x service.conf.toml")).unwrap();
+        assert!(args.daemonize && args.meta.is_none());
         assert_eq!(args.sets, ["a=1", "b.c=x"]);
         assert_eq!(args.target.as_deref(), Some("service.conf.toml"));
-        let err = GinkgoArgs::parse(words("ginkgo --bogus")).unwrap_err();
-        assert_eq!(err.code(), 2);
-        assert!(err.message().contains("--bogus"), "{err}");
+        for version in ["-v", "-V", "--version"] {
+            assert_eq!(
+                RunArgs::parse(&ginkgo(), words(&format!("ginkgo {version}"))).unwrap().meta,
+                Some(Meta::Version)
+            );
+        }
+        let args = RunArgs::parse(&ginkgo(), words("ginkgo --completions zsh")).unwrap();
+        assert_eq!(args.meta, Some(Meta::Completions(Shell::Zsh)));
+    }
+
+    #[test]
+    fn usage_errors_are_clap_s_report_and_exit_2() {
+        for line in ["ginkgo --bogus", "ginkgo", "ginkgo -d", "ginkgo --completions tcsh"] {
+            let err = RunArgs::parse(&ginkgo(), words(line)).unwrap_err();
+            assert_eq!(err.code(), 2, "{line}");
+            let text = err.usage_text(false).unwrap();
+            assert!(text.starts_with("error: "), "{line}: {text}");
+            // clap gives the usage line with every error but a bad value.
+            assert!(text.contains("\n\nUsage: ginkgo ") || line.contains("tcsh"), "{line}: {text}");
+            assert!(text.ends_with("For more information, try '--help'.\n"), "{line}: {text}");
+        }
+        let err = RunArgs::parse(&ginkgo(), words("ginkgo")).unwrap_err();
+        assert!(err.message().contains("required arguments were not provided"), "{err}");
+    }
+
+    #[test]
+    fn a_default_target_makes_the_target_optional() {
+        let app = ginkgo().default_target("a.B");
+        assert_eq!(RunArgs::parse(&app, words("ginkgo")).unwrap().target.as_deref(), Some("a.B"));
+        assert_eq!(RunArgs::parse(&app, words("ginkgo c.D")).unwrap().target.as_deref(), Some("c.D"));
+        let ctl = CtlArgs::parse(&app, words("ginkgoctl status")).unwrap();
+        assert_eq!((ctl.target.as_deref(), ctl.action), (Some("a.B"), Some(Action::Status)));
+        let ctl = CtlArgs::parse(&app, words("ginkgoctl -p 42 status")).unwrap();
+        assert_eq!((ctl.target, ctl.pid.as_deref()), (None, Some("42")));
     }
 
     #[test]
     fn ctl_target_is_optional_before_the_action() {
-        let args = CtlArgs::parse(words("ginkgoctl hello.HelloWorld status")).unwrap();
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl hello.HelloWorld status")).unwrap();
         assert_eq!((args.target.as_deref(), args.action), (Some("hello.HelloWorld"), Some(Action::Status)));
-        let args = CtlArgs::parse(words("ginkgoctl -p 42 stop")).unwrap();
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl -p 42 stop")).unwrap();
         assert_eq!((args.pid.as_deref(), args.target, args.action), (Some("42"), None, Some(Action::Stop)));
-        let err = CtlArgs::parse(words("ginkgoctl x dance")).unwrap_err();
-        assert!(err.message().starts_with("invalid action `dance`"), "{err}");
+        let cases = [
+            ("ginkgoctl x dance", "invalid value 'dance' for '[ACTION]'"),
+            (
+                "ginkgoctl dance",
+                "invalid action 'dance' (choose from start, stop, restart, reload, status, log, logtail)",
+            ),
+            ("ginkgoctl", "no ACTION given (start, stop, restart, reload, status, log, logtail)"),
+            ("ginkgoctl -p 1 x status", "give either a TARGET or -p, not both"),
+            ("ginkgoctl status", "give a TARGET or -p PID|PIDFILE"),
+            ("ginkgoctl -p 1 start", "start needs a TARGET"),
+            ("ginkgoctl a b c", "unexpected argument 'c' found"),
+        ];
+        for (line, message) in cases {
+            let err = CtlArgs::parse(&ginkgo(), words(line)).unwrap_err();
+            assert_eq!((err.code(), err.message()), (2, message), "{line}: {}", err.usage_text(false).unwrap());
+            let text = err.usage_text(false).unwrap();
+            assert!(text.ends_with("\n\nFor more information, try '--help'.\n"), "{line}: {text}");
+            if !line.contains("dance") {
+                assert!(text.contains("\n\nUsage: ginkgoctl [OPTIONS] [TARGET] <ACTION>\n"), "{line}: {text}");
+            }
+        }
     }
 
     #[test]
     fn a_timeout_is_seconds_from_0_to_a_day() {
-        let args = CtlArgs::parse(words("ginkgoctl --timeout 0.25 x stop")).unwrap();
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl --timeout 0.25 x stop")).unwrap();
         assert_eq!(args.timeout, Some(Duration::from_millis(250)));
-        assert_eq!(CtlArgs::parse(words("ginkgoctl --timeout 0 x stop")).unwrap().timeout, Some(Duration::ZERO));
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl --timeout 0 x stop")).unwrap();
+        assert_eq!(args.timeout, Some(Duration::ZERO));
         for bad in ["inf", "-inf", "NaN", "-1", "1e20", "86400.5", "soon", ""] {
-            let err =
-                CtlArgs::parse(vec!["ginkgoctl".into(), format!("--timeout={bad}").into(), "x".into(), "stop".into()])
-                    .unwrap_err();
+            let argv = vec!["ginkgoctl".into(), format!("--timeout={bad}").into(), "x".into(), "stop".into()];
+            let err = CtlArgs::parse(&ginkgo(), argv).unwrap_err();
             assert_eq!(err.code(), 2);
             assert_eq!(
                 err.message(),
-                format!("option `--timeout`: `{bad}` is not a number of seconds from 0 to 86400"),
+                format!("invalid value '{bad}' for '--timeout <SECONDS>': not a number of seconds from 0 to 86400"),
                 "{bad}"
             );
         }
@@ -240,13 +473,14 @@ mod tests {
 
     #[test]
     fn a_pid_given_as_a_number_is_a_real_pid() {
-        assert_eq!(CtlArgs::parse(words("ginkgoctl -p 4194305 stop")).unwrap().pid.as_deref(), Some("4194305"));
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl -p 4194305 stop")).unwrap();
+        assert_eq!(args.pid.as_deref(), Some("4194305"));
         for bad in ["0", "2147483648", "99999999999999999999"] {
-            let result = CtlArgs::parse(words(&format!("ginkgoctl -p {bad} stop")));
+            let result = CtlArgs::parse(&ginkgo(), words(&format!("ginkgoctl -p {bad} stop")));
             match bad.parse::<u64>() {
                 Ok(_) => assert_eq!(
                     result.unwrap_err().message(),
-                    format!("option `-p`: `{bad}` is not a pid (1 to 2147483647)")
+                    format!("invalid value '{bad}' for '--pid <PID|PIDFILE>': not a pid (1 to 2147483647)")
                 ),
                 // Not even a number: a pidfile's name, which `stop` looks for.
                 Err(_) => assert_eq!(result.unwrap().pid.as_deref(), Some(bad)),

@@ -30,3 +30,36 @@ pub(crate) fn write_stderr(line: &str) {
         let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
+
+/// Whether what goes to standard error may be coloured: it is a terminal, and `NO_COLOR` does
+/// not say otherwise.
+pub(crate) fn stderr_has_colour() -> bool {
+    use std::io::IsTerminal;
+    colours(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Whether what goes to standard output may be coloured, as [`stderr_has_colour`].
+pub(crate) fn stdout_has_colour() -> bool {
+    use std::io::IsTerminal;
+    colours(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Colour only on a terminal, and not when `NO_COLOR` is set to anything but the empty string
+/// (no-color.org): never in a file or a pipe.
+pub(crate) fn colours(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_and_without_no_color() {
+        assert!(colours(true, None));
+        assert!(colours(true, Some("".as_ref())));
+        assert!(!colours(true, Some("1".as_ref())));
+        assert!(!colours(false, None));
+        assert!(!colours(false, Some("".as_ref())));
+    }
+}

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use rustix::process::Signal;
 
-use crate::args::{Action, CTL_HELP, CTL_USAGE, CtlArgs};
+use crate::args::{Action, CtlArgs, ctl_command};
 use crate::console::{self, say};
 use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
-use crate::{Failure, Registry, control, logtail, pidfile, process};
+use crate::{App, Failure, app, control, help, logtail, pidfile, process};
 
 /// How much longer than the service's own `stop_timeout` `stop` waits for the process to exit.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
@@ -21,26 +21,18 @@ const STOP_MARGIN: Duration = Duration::from_secs(5);
 /// for the start).
 const RELOAD_ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
-    let args = CtlArgs::parse(argv)?;
-    if args.version {
-        say!("ginkgoctl {}", env!("CARGO_PKG_VERSION"));
+/// The control command: `ginkgoctl`, or the application's own.
+pub(crate) fn ginkgoctl(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
+    let args = CtlArgs::parse(app, argv)?;
+    if let Some(meta) = args.meta {
+        help::print(meta, ctl_command(app));
         return Ok(0);
     }
-    if args.help {
-        say!("{CTL_USAGE}\n\n{CTL_HELP}");
-        return Ok(0);
-    }
+    // Parsing made sure of an action, and of a target where one is needed.
     let Some(action) = args.action else {
-        return Err(Failure::usage("missing action (start, stop, restart, reload, status, log, logtail)"));
+        return Err(Failure::usage("no ACTION"));
     };
-    if args.pid.is_some() && args.target.is_some() {
-        return Err(Failure::usage("give either a TARGET or -p, not both"));
-    }
-    if action.needs_target() && args.target.is_none() {
-        return Err(Failure::usage(format!("{} needs a TARGET", action_name(action))));
-    }
-    let ctl = Ctl { registry, args: &args };
+    let ctl = Ctl { app, args: &args };
     match action {
         Action::Start => ctl.start(),
         Action::Stop => ctl.stop(),
@@ -60,18 +52,6 @@ pub(crate) fn ginkgoctl(registry: &Registry, argv: Vec<OsString>) -> Result<u8, 
     }
 }
 
-fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::Start => "start",
-        Action::Stop => "stop",
-        Action::Restart => "restart",
-        Action::Reload => "reload",
-        Action::Status => "status",
-        Action::Log => "log",
-        Action::Logtail => "logtail",
-    }
-}
-
 /// `status`, as LSB init scripts say: the pidfile is there, but no process holds its lock.
 const STATUS_STALE: u8 = 1;
 /// `status`, as LSB init scripts say: not running.
@@ -80,7 +60,7 @@ const STATUS_NOT_RUNNING: u8 = 3;
 const NOT_RUNNING: u8 = 7;
 
 struct Ctl<'a> {
-    registry: &'a Registry,
+    app: &'a App,
     args: &'a CtlArgs,
 }
 
@@ -88,7 +68,7 @@ impl Ctl<'_> {
     /// The daemon's plan (so its pidfile and logfile are the daemon's defaults).
     fn plan(&self) -> Result<Plan, Failure> {
         let target = self.args.target.as_deref().unwrap_or_default();
-        Plan::resolve(self.registry, target, &self.args.sets, true)
+        Plan::resolve(self.app, target, &self.args.sets, true)
     }
 
     /// The daemon as its pidfile, `-p PIDFILE` or `-p PID` proves it (see pidfile.rs).
@@ -101,9 +81,6 @@ impl Ctl<'_> {
                 Lookup::Absent => Err(Failure::usage(format!("-p {given}: neither a pid nor a readable pidfile"))),
                 found => Ok(found),
             };
-        }
-        if self.args.target.is_none() {
-            return Err(Failure::usage("give a TARGET or -p PID|PIDFILE"));
         }
         pidfile::look_up(&self.plan()?.pidfile)
     }
@@ -126,7 +103,9 @@ impl Ctl<'_> {
             return timeout;
         }
         let configured = match &self.args.target {
-            Some(target) => load_config(target, &self.args.sets).map(|c| STOP_TIMEOUT.get(&c)).unwrap_or(10.0),
+            Some(target) => {
+                load_config(self.app, target, &self.args.sets).map(|c| STOP_TIMEOUT.get(&c)).unwrap_or(10.0)
+            }
             None => 10.0,
         };
         // Loading checked the setting's range; a conversion that cannot panic all the same.
@@ -143,7 +122,7 @@ impl Ctl<'_> {
         }
         say!("Starting process with {}...", plan.target);
         let (pidfile, us) = (plan.pidfile.clone(), std::process::id());
-        process::start_daemon(self.registry, plan).or_else(|failure| {
+        process::start_daemon(self.app, plan).or_else(|failure| {
             // The daemon, whose life ends here too, has nothing more to say.
             if std::process::id() != us {
                 return Err(failure);
@@ -183,7 +162,7 @@ impl Ctl<'_> {
     fn reload(&self) -> Result<u8, Failure> {
         if let Some(target) = &self.args.target {
             // A broken configuration is reported here, and the running process is left alone.
-            load_config(target, &self.args.sets)?;
+            load_config(self.app, target, &self.args.sets)?;
         }
         let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
         let pid = daemon.pid();
@@ -198,7 +177,8 @@ impl Ctl<'_> {
             daemon.signal(Signal::HUP)?;
             let nowhere = socket.map_or_else(|| "known for a bare PID".into(), |path| format!("at {}", path.display()));
             console::write_stderr(&format!(
-                "ginkgoctl: warning: no control socket {nowhere}: sent SIGHUP; the outcome cannot be confirmed (see the log)"
+                "{}: warning: no control socket {nowhere}: sent SIGHUP; the outcome cannot be confirmed (see the log)",
+                app::ctl_name()
             ));
             return Ok(0);
         };
@@ -209,7 +189,7 @@ impl Ctl<'_> {
         let fields = reply.outcome.map_err(|reason| Failure::failed(format!("reload failed: {reason}")))?;
         let warnings = fields.get("warnings").and_then(|w| w.as_array()).cloned().unwrap_or_default();
         for warning in warnings.iter().filter_map(|w| w.as_str()) {
-            console::write_stderr(&format!("ginkgoctl: warning: {warning}"));
+            console::write_stderr(&format!("{}: warning: {warning}", app::ctl_name()));
         }
         Ok(0)
     }

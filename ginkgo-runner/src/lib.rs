@@ -3,7 +3,9 @@
 //!
 //! An application registers its services under target names in a [`Registry`] and hands it to
 //! [`ginkgo_main`] (run a service, in the foreground or as a daemon) or [`ginkgoctl_main`]
-//! (start, stop, restart, reload, status, log, logtail a daemon):
+//! (start, stop, restart, reload, status, log, logtail a daemon). Under its own name, version,
+//! environment prefix, default target and arguments, it builds an [`App`] instead, whose
+//! [`main`](App::main) and [`ctl_main`](App::ctl_main) are those two commands.
 //!
 //! ```no_run
 //! use std::process::ExitCode;
@@ -35,8 +37,18 @@
 //! (LSB gives `status` 2 for "dead, but a lock file exists"; a daemon's lock dies with it, so
 //! that state never arises, and 2 keeps its meaning here.) `ginkgo` also exits with 130 after a
 //! second SIGINT. Errors are one line, `ginkgo: error: …` or `ginkgoctl: error: …`, naming the
-//! culprit.
+//! culprit; a command line that cannot be read is reported as clap reports it, with the usage
+//! line and a pointer to `--help`.
+//!
+//! # Logging
+//!
+//! The runner installs the process's logger: `log` records and `tracing` events (with their
+//! fields and spans) alike, filtered by `RUST_LOG` when it is set or else by the settings
+//! [`LOGLEVEL`] and [`LOGCONFIG`], written as text or JSON ([`LOGFORMAT`]) to standard error, a
+//! log file or several outputs, each behind a queue of its own so that logging never blocks or
+//! fails the service.
 
+mod app;
 mod args;
 mod console;
 mod control;
@@ -44,6 +56,7 @@ mod ctl;
 mod daemon;
 mod error;
 mod files;
+mod help;
 mod logging;
 mod logtail;
 mod notify;
@@ -57,31 +70,27 @@ mod requests;
 mod settings;
 mod signals;
 
+pub use app::{App, arguments};
 pub use error::Failure;
 pub use registry::Registry;
 pub use settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
+    STOP_TIMEOUT, UMASK, USER, Umask,
 };
 
 use std::process::ExitCode;
 
-/// The `ginkgo` command: `ginkgo [-v] [-h] [-d] [--set KEY=VALUE]... [TARGET]`.
+/// clap, whose [`Arg`](clap::Arg)s [`App::arg`] takes and whose
+/// [`ArgMatches`](clap::ArgMatches) [`arguments`] gives.
+pub use clap;
+
+/// The `ginkgo` command: `ginkgo [OPTIONS] [TARGET]`, running the services of `registry`.
 pub fn ginkgo_main(registry: Registry) -> ExitCode {
-    exit_with("ginkgo", process::ginkgo(&registry, std::env::args_os().collect()))
+    App::ginkgo(registry).main()
 }
 
-/// The `ginkgoctl` command:
-/// `ginkgoctl [-h] [-v] [-p PID|PIDFILE] [TARGET] {start,stop,restart,reload,status,log,logtail}`.
+/// The `ginkgoctl` command: `ginkgoctl [OPTIONS] [TARGET] <ACTION>`, controlling the services of
+/// `registry` run as daemons.
 pub fn ginkgoctl_main(registry: Registry) -> ExitCode {
-    exit_with("ginkgoctl", ctl::ginkgoctl(&registry, std::env::args_os().collect()))
-}
-
-fn exit_with(program: &str, outcome: Result<u8, Failure>) -> ExitCode {
-    match outcome {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            console::write_stderr(&format!("{program}: error: {failure}"));
-            ExitCode::from(failure.code())
-        }
-    }
+    App::ginkgo(registry).ctl_main()
 }

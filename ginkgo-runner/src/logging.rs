@@ -1,12 +1,19 @@
-//! The process's logger: fern behind a switch, so a reload can rebuild it (and reopen files).
+//! The process's logger: `tracing-subscriber` with a filter and a layer of ours, rebuilt (and
+//! files reopened) on reload, all or nothing.
 //!
-//! fern filters and formats; each output (standard error, standard output, a file) is a queue
-//! with a writer thread of its own (see `output`), so that a log that cannot be written never
-//! blocks, fails or kills the code that logs: its lines are dropped, counted and reported once
-//! writing works again. A daemon's own standard output and error, which go to its log file,
-//! pass through the log file's writer too (see `capture`).
+//! Records from the `log` crate (the framework's, most libraries') come in through
+//! `tracing-log`, so that they and `tracing`'s events and spans (axum's, hyper's, the
+//! application's) go one way: through one filter (`RUST_LOG`, or else `loglevel` and
+//! `logconfig`), into one [`Entry`](format::Entry) each, written as text or JSON (see `format`).
+//! Each output (standard error, standard output, a file) is a queue with a writer thread of its
+//! own (see `output`), so that a log that cannot be written never blocks, fails or kills the code
+//! that logs: its lines are dropped, counted and reported once writing works again. A daemon's
+//! own standard output and error, which go to its log file, pass through the log file's writer
+//! too (see `capture`).
 
 mod capture;
+mod format;
+mod layer;
 mod output;
 
 use std::io::{self, Write};
@@ -15,14 +22,18 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use log::{Level, LevelFilter, Log, Metadata, Record};
+use tracing_core::{Level, LevelFilter};
+use tracing_log::AsLog;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Registry, reload};
 
 use crate::Failure;
 use crate::plan::{LogPlan, parse_level};
+use crate::settings::LogFormat;
+use capture::Relay;
+use format::{DEFAULT_TEMPLATE, Entry, LineFormat};
+use layer::{Sink, SinkLayer};
 use output::{LogOutput, Warning};
-
-/// The line format, after the original runner's: `2012-04-28 17:21:32,608    INFO service: …`.
-const DEFAULT_FORMAT: &str = "{time} {level} {module}: {message}";
 
 /// How many bytes of lines each output holds while its destination is slow or stalled; lines
 /// that do not fit are dropped (and counted). Some ten thousand lines of the default format.
@@ -32,30 +43,13 @@ const QUEUE_BYTES: usize = 1 << 20;
 /// destination that takes longer (a pipe nobody reads) loses the rest.
 const EXIT_FLUSH: Duration = Duration::from_secs(2);
 
-/// Forwards to the current fern dispatch; installed once, swapped on reload.
-struct Switch {
-    current: RwLock<Box<dyn Log>>,
+/// The logger in place: what a reload replaces.
+struct Installed {
+    filter: reload::Handle<EnvFilter, Registry>,
+    sink: Arc<RwLock<Arc<dyn Sink>>>,
 }
 
-impl Log for Switch {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.current.read().is_ok_and(|log| log.enabled(metadata))
-    }
-
-    fn log(&self, record: &Record<'_>) {
-        if let Ok(log) = self.current.read() {
-            log.log(record);
-        }
-    }
-
-    fn flush(&self) {
-        if let Ok(log) = self.current.read() {
-            log.flush();
-        }
-    }
-}
-
-static SWITCH: OnceLock<&'static Switch> = OnceLock::new();
+static INSTALLED: OnceLock<Installed> = OnceLock::new();
 
 /// The writers of standard error and output: one each for the life of the process, whatever
 /// reloads do, so that two threads never write to one pipe.
@@ -78,29 +72,37 @@ pub(crate) fn apply(plan: &LogPlan, logfile: Option<&Path>) -> Result<(), Failur
 /// [`build`]: a reload builds the new one first, and installs it only if everything else of the
 /// reload can apply too.
 pub(crate) fn install(logger: Logger) -> Result<(), Failure> {
-    let built = logger;
-    match SWITCH.get() {
-        Some(switch) => {
-            if let Ok(mut current) = switch.current.write() {
-                let replaced = std::mem::replace(&mut *current, built.log);
-                drop(current);
-                // Its file outputs write what they hold, then end.
-                drop(replaced);
+    let most_verbose = logger.filter.max_level_hint().unwrap_or(LevelFilter::TRACE);
+    match INSTALLED.get() {
+        Some(installed) => {
+            // Its file outputs write what they hold, then end.
+            let replaced = match installed.sink.write() {
+                Ok(mut current) => Some(std::mem::replace(&mut *current, logger.sink)),
+                Err(_) => None,
+            };
+            drop(replaced);
+            if let Err(err) = installed.filter.reload(logger.filter) {
+                log::error!(target: "runner", "the new log levels are not in force: {err}");
             }
         }
         None => {
             survive_file_size_limit()?;
-            let switch: &'static Switch = Box::leak(Box::new(Switch { current: RwLock::new(built.log) }));
-            let _ = SWITCH.set(switch);
-            log::set_logger(switch).map_err(|_| Failure::failed("a logger was already installed"))?;
+            let (filter, handle) = reload::Layer::new(logger.filter);
+            let sink = Arc::new(RwLock::new(logger.sink));
+            let subscriber = Registry::default().with(filter).with(SinkLayer { sink: sink.clone() });
+            let taken = || Failure::failed("a logger was already installed");
+            tracing::subscriber::set_global_default(subscriber).map_err(|_| taken())?;
+            tracing_log::LogTracer::init().map_err(|_| taken())?;
+            let _ = INSTALLED.set(Installed { filter: handle, sink });
             log_panics();
         }
     }
-    for output in &built.outputs {
-        output.set_warning(built.warning.clone());
+    for (output, warning) in logger.warnings {
+        output.set_warning(warning);
     }
-    *lock(&LOGFILE) = built.logfile_output;
-    log::set_max_level(built.level);
+    *lock(&LOGFILE) = logger.logfile_relay;
+    // `log` records below the filter's most verbose level are not even made.
+    log::set_max_level(most_verbose.as_log());
     if capture::was_started() {
         // A reload pointed standard output and error at the reopened log file again.
         if let Err(err) = capture::start(&LOGFILE) {
@@ -112,13 +114,15 @@ pub(crate) fn install(logger: Logger) -> Result<(), Failure> {
 
 /// From now on a daemon's standard output and error go through a pipe to the writer of
 /// `logfile`, rather than straight to the file (see `capture`). After `apply`.
-pub(crate) fn capture_stdio(logfile: &Path) -> Result<(), Failure> {
+pub(crate) fn capture_stdio(logfile: &Path, format: LogFormat) -> Result<(), Failure> {
     {
         let mut slot = lock(&LOGFILE);
         if slot.is_none() {
             // `logconfig` sends the log lines elsewhere: the streams get a writer of their own.
             let file = crate::files::open_log(logfile)?;
-            *slot = Some(Arc::new(start(Box::new(file), warning(DEFAULT_FORMAT))?));
+            let line = line_format(format, DEFAULT_TEMPLATE, false);
+            let output = Arc::new(start(Box::new(file), warning(&line))?);
+            *slot = Some(Relay { output, json: format == LogFormat::Json });
         }
     }
     capture::start(&LOGFILE)
@@ -138,12 +142,15 @@ pub(crate) fn flush_at_exit() {
 /// log lines queued there, within the exit deadline, and never failing. False when this
 /// process has no logger (a command line), which then writes the line itself.
 pub(crate) fn write_stderr_at_exit(line: &str) -> bool {
-    if SWITCH.get().is_none() {
+    if INSTALLED.get().is_none() {
         return false;
     }
     let stderr = match capture::was_started() {
-        true => lock(&LOGFILE).clone(),
-        false => stream(&STDERR, Stream::Stderr, warning(DEFAULT_FORMAT)).ok(),
+        true => lock(&LOGFILE).as_ref().map(|relay| relay.output.clone()),
+        false => {
+            let line = line_format(LogFormat::Text, DEFAULT_TEMPLATE, false);
+            stream(&STDERR, Stream::Stderr, warning(&line)).ok()
+        }
     };
     if let Some(stderr) = stderr {
         stderr.push(line);
@@ -160,63 +167,111 @@ fn exit_deadline() -> Instant {
     *EXIT_DEADLINE.get_or_init(|| Instant::now() + EXIT_FLUSH)
 }
 
-/// A logger built, every output open, not yet installed; and the outputs it writes to.
+/// A logger built, every output open, not yet installed.
 pub(crate) struct Logger {
-    level: LevelFilter,
-    log: Box<dyn Log>,
-    outputs: Vec<Arc<LogOutput>>,
-    /// The writer of the `logfile`, if there is one.
-    logfile_output: Option<Arc<LogOutput>>,
-    warning: Warning,
+    filter: EnvFilter,
+    sink: Arc<dyn Sink>,
+    /// Each output and how it reports its losses.
+    warnings: Vec<(Arc<LogOutput>, Warning)>,
+    /// The writer of the `logfile`, if there is one, for what a daemon's streams write.
+    logfile_relay: Option<Relay>,
 }
 
 /// Builds the logger `plan` asks for, opening every output.
 pub(crate) fn build(plan: &LogPlan, logfile: Option<&Path>) -> Result<Logger, Failure> {
     let detail = plan.detail.clone().unwrap_or_default();
-    let level = match &detail.level {
-        Some(level) => parse_level(level)?,
-        None => plan.level,
-    };
-    let format = detail.format.clone().unwrap_or_else(|| DEFAULT_FORMAT.to_string());
-    let warning = warning(&format);
-    let mut dispatch = fern::Dispatch::new()
-        .format(move |out, message, record| {
-            let line = render(&format, record, message);
-            out.finish(format_args!("{line}"))
-        })
-        .level(level);
-    for (module, module_level) in &detail.levels {
-        dispatch = dispatch.level_for(module.clone(), parse_level(module_level)?);
-    }
+    let filter = filter(plan)?;
+    let template = detail.format.clone().unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
+    let json = plan.format == LogFormat::Json;
     let names: Vec<String> = if detail.outputs.is_empty() {
         vec![logfile.map_or_else(|| "stderr".to_string(), |p| p.display().to_string())]
     } else {
         detail.outputs.clone()
     };
-    let mut outputs = Vec::new();
-    let mut logfile_output = None;
+    let mut outputs = Outputs(Vec::new());
+    let mut warnings = Vec::new();
+    let mut logfile_relay = None;
     for name in names {
-        let output = match name.as_str() {
-            "stderr" => stream(&STDERR, Stream::Stderr, warning.clone())?,
-            "stdout" => stream(&STDOUT, Stream::Stdout, warning.clone())?,
+        let (output, line) = match name.as_str() {
+            "stderr" => {
+                let line = line_format(plan.format, &template, crate::console::stderr_has_colour());
+                (stream(&STDERR, Stream::Stderr, warning(&line))?, line)
+            }
+            "stdout" => {
+                let line = line_format(plan.format, &template, crate::console::stdout_has_colour());
+                (stream(&STDOUT, Stream::Stdout, warning(&line))?, line)
+            }
             path => {
+                let line = line_format(plan.format, &template, false);
                 let file = crate::files::open_log(Path::new(path))?;
-                Arc::new(start(Box::new(file), warning.clone())?)
+                (Arc::new(start(Box::new(file), warning(&line))?), line)
             }
         };
-        dispatch = dispatch.chain(Box::new(Queued(output.clone())) as Box<dyn Log>);
         if logfile == Some(Path::new(&name)) {
-            logfile_output = Some(output.clone());
+            logfile_relay = Some(Relay { output: output.clone(), json });
         }
-        outputs.push(output);
+        warnings.push((output.clone(), warning(&line)));
+        outputs.0.push((output, line));
     }
-    if let (None, Some(path), true) = (&logfile_output, logfile, capture::was_started()) {
+    if let (None, Some(path), true) = (&logfile_relay, logfile, capture::was_started()) {
+        let line = line_format(plan.format, DEFAULT_TEMPLATE, false);
         let file = crate::files::open_log(path)?;
-        logfile_output = Some(Arc::new(start(Box::new(file), warning.clone())?));
+        let output = Arc::new(start(Box::new(file), warning(&line))?);
+        logfile_relay = Some(Relay { output, json });
     }
-    let (_, log) = dispatch.into_log();
-    let most_verbose = detail.levels.values().filter_map(|l| parse_level(l).ok()).fold(level, std::cmp::Ord::max);
-    Ok(Logger { level: most_verbose, log, outputs, logfile_output, warning })
+    Ok(Logger { filter, sink: Arc::new(outputs), warnings, logfile_relay })
+}
+
+/// What passes: `RUST_LOG` when it is set, else `loglevel` (or `logconfig.level`) for
+/// everything and `logconfig.levels` by target prefix.
+fn filter(plan: &LogPlan) -> Result<EnvFilter, Failure> {
+    if let Some(directives) = &plan.rust_log {
+        return parse_rust_log(directives);
+    }
+    let detail = plan.detail.clone().unwrap_or_default();
+    let level = match &detail.level {
+        Some(level) => parse_level(level)?,
+        None => plan.level,
+    };
+    let mut filter = EnvFilter::builder().with_default_directive(level.into()).parse_lossy("");
+    for (module, module_level) in &detail.levels {
+        filter = filter.add_directive(level_directive(module, module_level)?);
+    }
+    Ok(filter)
+}
+
+/// `RUST_LOG`'s directives, read as env_logger and `tracing-subscriber` read them.
+pub(crate) fn parse_rust_log(directives: &str) -> Result<EnvFilter, Failure> {
+    EnvFilter::builder()
+        .with_regex(false)
+        .parse(directives)
+        .map_err(|err| Failure::usage(format!("environment variable RUST_LOG: `{directives}`: {err}")))
+}
+
+/// `logconfig.levels`'s `module = "level"`, as a directive.
+pub(crate) fn level_directive(module: &str, level: &str) -> Result<tracing_subscriber::filter::Directive, Failure> {
+    let bad = |why: String| Failure::usage(format!("setting `logconfig.levels.{module}`: {why}"));
+    let level = parse_level(level).map_err(|_| bad(format!("`{level}` is not a level")))?;
+    format!("{module}={level}").parse().map_err(|err| bad(format!("`{module}` is not a target: {err}")))
+}
+
+/// The line format of an output.
+fn line_format(format: LogFormat, template: &str, colour: bool) -> LineFormat {
+    match format {
+        LogFormat::Text => LineFormat::Text { template: template.into(), colour },
+        LogFormat::Json => LineFormat::Json,
+    }
+}
+
+/// Every output, each in its line format.
+struct Outputs(Vec<(Arc<LogOutput>, LineFormat)>);
+
+impl Sink for Outputs {
+    fn write(&self, entry: &Entry) {
+        for (output, line) in &self.0 {
+            output.push(line.render(entry));
+        }
+    }
 }
 
 fn start(destination: Box<dyn Write + Send>, warning: Warning) -> Result<LogOutput, Failure> {
@@ -233,23 +288,6 @@ fn stream(slot: &Mutex<Option<Arc<LogOutput>>>, stream: Stream, warning: Warning
     let output = Arc::new(start(Box::new(stream), warning)?);
     *slot = Some(output.clone());
     Ok(output)
-}
-
-/// A fern output that queues each formatted line on a [`LogOutput`].
-struct Queued(Arc<LogOutput>);
-
-impl Log for Queued {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn log(&self, record: &Record<'_>) {
-        self.0.push(record.args());
-    }
-
-    fn flush(&self) {
-        self.0.wait_written(Instant::now() + EXIT_FLUSH);
-    }
 }
 
 /// Standard error or output, written with `write(2)` on its descriptor: no buffer of std's in
@@ -275,13 +313,19 @@ impl Write for Stream {
     }
 }
 
-/// The runner's warnings about an output (lines lost), in `format`.
-fn warning(format: &str) -> Warning {
-    let format = format.to_string();
+/// The runner's warnings about an output (lines lost), in its line format.
+fn warning(line: &LineFormat) -> Warning {
+    let line = line.clone();
     Arc::new(move |message| {
-        let args = format_args!("{message}");
-        let record = Record::builder().level(Level::Warn).target("runner").args(args).build();
-        render(&format, &record, record.args())
+        let entry = Entry {
+            time: chrono::Local::now(),
+            level: Level::WARN,
+            target: "runner".into(),
+            message: message.to_string(),
+            fields: Vec::new(),
+            spans: Vec::new(),
+        };
+        line.render(&entry)
     })
 }
 
@@ -318,34 +362,4 @@ fn log_panics() {
         let name = thread.name().unwrap_or("<unnamed>");
         log::error!(target: "panic", "thread '{name}' panicked{location}: {message}{backtrace}");
     }));
-}
-
-/// Fills `{time}`, `{level}` (right-aligned to 7), `{module}` (the last part of the target),
-/// `{target}` and `{message}`.
-fn render(format: &str, record: &Record<'_>, message: &std::fmt::Arguments<'_>) -> String {
-    let target = record.target();
-    let module = target.rsplit("::").next().unwrap_or(target);
-    let time = chrono::Local::now().format("%Y-%m-%d %H:%M:%S,%3f").to_string();
-    format
-        .replace("{time}", &time)
-        .replace("{level}", &format!("{:>7}", record.level()))
-        .replace("{module}", module)
-        .replace("{target}", target)
-        .replace("{message}", &message.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_line_looks_like_the_original() {
-        let args = format_args!("Starting up!");
-        let record = Record::builder().level(log::Level::Info).target("ginkgo_examples::service").args(args).build();
-        let line = render(DEFAULT_FORMAT, &record, record.args());
-        let (time, rest) = line.split_at(23);
-        assert_eq!(rest, "    INFO service: Starting up!");
-        assert_eq!(time.as_bytes()[19], b',');
-        assert!(time[..19].chars().all(|c| c.is_ascii_digit() || "- :".contains(c)), "{time}");
-    }
 }

@@ -218,7 +218,8 @@ fn look_up_once(path: &Path) -> Result<(Lookup, Option<FileId>), Failure> {
             None => Lookup::Stale { path: path.to_path_buf(), named },
         },
         (Some(holder), _) if holder <= 0 => Lookup::Untrusted(format!(
-            "pidfile {shown} is locked by a process ginkgoctl cannot name (outside its PID namespace); signalling nothing"
+            "pidfile {shown} is locked by a process {} cannot name (outside its PID namespace); signalling nothing",
+            crate::app::ctl_name()
         )),
         (Some(holder), Some(pid)) => Lookup::Untrusted(format!(
             "pidfile {shown} names PID {pid}, but PID {holder} holds its lock; signalling neither"
@@ -240,9 +241,17 @@ pub(crate) fn look_up_pid(pid: u32) -> Result<Lookup, Failure> {
         Ok(open_files) => open_files,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Lookup::Absent),
         Err(err) if err.kind() == ErrorKind::PermissionDenied => {
-            return Err(Failure::denied(format!("cannot tell whether PID {pid} is a ginkgo daemon: {err}")));
+            return Err(Failure::denied(format!(
+                "cannot tell whether PID {pid} is a {} daemon: {err}",
+                crate::app::program_name()
+            )));
         }
-        Err(err) => return Err(Failure::failed(format!("cannot tell whether PID {pid} is a ginkgo daemon: {err}"))),
+        Err(err) => {
+            return Err(Failure::failed(format!(
+                "cannot tell whether PID {pid} is a {} daemon: {err}",
+                crate::app::program_name()
+            )));
+        }
     };
     for link in open_files.flatten() {
         let Some(file) = reopen_small_file(&link.path()) else { continue };
@@ -252,7 +261,8 @@ pub(crate) fn look_up_pid(pid: u32) -> Result<Lookup, Failure> {
         }
     }
     Ok(Lookup::Untrusted(format!(
-        "PID {pid} is not a ginkgo daemon: it holds the lock of no pidfile naming it; not signalling it"
+        "PID {pid} is not a {} daemon: it holds the lock of no pidfile naming it; not signalling it",
+        crate::app::program_name()
     )))
 }
 

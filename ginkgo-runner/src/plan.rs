@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use ginkgo::{Backend, Config};
 use nix::unistd::{AccessFlags, Gid, Group, Uid, User};
+use tracing_core::LevelFilter;
 
 use crate::error::chain;
 use crate::registry::normalize;
 use crate::settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGLEVEL, LogConfig, PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
+    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
+    STOP_TIMEOUT, UMASK, USER,
 };
-use crate::{Failure, Registry, control};
+use crate::{App, Failure, Registry, control};
 
 /// Everything needed to run (or control) one service process.
 pub(crate) struct Plan {
@@ -36,11 +38,15 @@ pub(crate) struct Plan {
     pub(crate) stop_timeout: Duration,
 }
 
-/// How to log: the level, and the optional detailed table.
+/// How to log: the level, the optional detailed table, the line format, and `RUST_LOG`.
 #[derive(Clone)]
 pub(crate) struct LogPlan {
-    pub(crate) level: log::LevelFilter,
+    pub(crate) level: LevelFilter,
     pub(crate) detail: Option<LogConfig>,
+    pub(crate) format: LogFormat,
+    /// `RUST_LOG`'s directives, when it is set (and not empty): they win over `loglevel` and
+    /// `logconfig`'s levels.
+    pub(crate) rust_log: Option<String>,
 }
 
 /// Who to become once the tree is ready.
@@ -53,37 +59,28 @@ pub(crate) struct Identity {
 
 impl Plan {
     /// Resolves `target` (a registered name or a config file) with `--set` pairs.
-    pub(crate) fn resolve(
-        registry: &Registry,
-        target: &str,
-        sets: &[String],
-        daemonize: bool,
-    ) -> Result<Plan, Failure> {
-        Plan::from_config(registry, target, load_config(target, sets)?, daemonize)
+    pub(crate) fn resolve(app: &App, target: &str, sets: &[String], daemonize: bool) -> Result<Plan, Failure> {
+        Plan::from_config(app, target, load_config(app, target, sets)?, daemonize)
     }
 
     /// Checks `config` for running `target` and resolves what it names: the plan for a start,
     /// and the check of a reload's new values.
-    pub(crate) fn from_config(
-        registry: &Registry,
-        target: &str,
-        config: Config,
-        daemonize: bool,
-    ) -> Result<Plan, Failure> {
+    pub(crate) fn from_config(app: &App, target: &str, config: Config, daemonize: bool) -> Result<Plan, Failure> {
         let service = match is_config_file(target) {
             true => config
                 .service()
                 .ok_or_else(|| Failure::usage(format!("{target}: no `service` key: set it to the service to run")))?,
             false => normalize(target),
         };
-        if !registry.contains(&service) {
-            return Err(unknown_service(registry, &service));
+        if !app.registry.contains(&service) {
+            return Err(unknown_service(&app.registry, &service));
         }
         let backend = Backend::from_config(&config).map_err(|err| Failure::usage(format!("setting `async`: {err}")))?;
         let daemon = daemonize || DAEMON.get(&config);
-        // Default files are named after the whole target, so services of the same type name in
-        // different modules (hello.HelloWorld, service.HelloWorld) do not share them.
-        let name = service.clone();
+        // Default files are named after the whole registered name, so services of the same type
+        // name in different modules (hello.HelloWorld, service.HelloWorld) do not share them;
+        // after the application, for the service of its default target.
+        let name = app.file_stem(&service);
         let path = |p: Option<PathBuf>| p.map(|p| absolute(&config.resolve_path(p)));
         // In the foreground too, so that `ginkgoctl TARGET reload` finds the process.
         let pidfile = match path(PIDFILE.get(&config)) {
@@ -102,7 +99,12 @@ impl Plan {
             None if daemon => Some(home()?.join(format!(".{name}.log"))),
             None => None,
         };
-        let log = LogPlan { level: parse_level(&LOGLEVEL.get(&config))?, detail: log_detail(&config) };
+        let log = LogPlan {
+            level: parse_level(&LOGLEVEL.get(&config))?,
+            detail: log_detail(&config),
+            format: LOGFORMAT.get(&config),
+            rust_log: rust_log()?,
+        };
         if let Some(detail) = &log.detail {
             check_log_config(detail)?;
         }
@@ -190,8 +192,8 @@ pub(crate) fn is_config_file(target: &str) -> bool {
 }
 
 /// The configuration for `target`: its file (if it is one), the environment, `--set` pairs.
-pub(crate) fn load_config(target: &str, sets: &[String]) -> Result<Config, Failure> {
-    let mut builder = Config::builder();
+pub(crate) fn load_config(app: &App, target: &str, sets: &[String]) -> Result<Config, Failure> {
+    let mut builder = Config::builder().env_prefix(app.env_prefix.clone());
     if is_config_file(target) {
         match std::fs::metadata(target) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -242,14 +244,14 @@ pub(crate) fn log_detail(config: &Config) -> Option<LogConfig> {
     })
 }
 
-pub(crate) fn parse_level(text: &str) -> Result<log::LevelFilter, Failure> {
+pub(crate) fn parse_level(text: &str) -> Result<LevelFilter, Failure> {
     match text.to_ascii_lowercase().as_str() {
-        "trace" => Ok(log::LevelFilter::Trace),
-        "debug" => Ok(log::LevelFilter::Debug),
-        "info" => Ok(log::LevelFilter::Info),
-        "warn" | "warning" => Ok(log::LevelFilter::Warn),
-        "error" | "critical" => Ok(log::LevelFilter::Error),
-        "off" => Ok(log::LevelFilter::Off),
+        "trace" => Ok(LevelFilter::TRACE),
+        "debug" => Ok(LevelFilter::DEBUG),
+        "info" => Ok(LevelFilter::INFO),
+        "warn" | "warning" => Ok(LevelFilter::WARN),
+        "error" | "critical" => Ok(LevelFilter::ERROR),
+        "off" => Ok(LevelFilter::OFF),
         _ => Err(Failure::usage(format!("setting `loglevel`: `{text}` is not a level (debug, info, warn, error)"))),
     }
 }
@@ -260,10 +262,20 @@ fn check_log_config(detail: &LogConfig) -> Result<(), Failure> {
             .map_err(|_| Failure::usage(format!("setting `logconfig.level`: `{level}` is not a level")))?;
     }
     for (module, level) in &detail.levels {
-        parse_level(level)
-            .map_err(|_| Failure::usage(format!("setting `logconfig.levels.{module}`: `{level}` is not a level")))?;
+        crate::logging::level_directive(module, level)?;
     }
     Ok(())
+}
+
+/// `RUST_LOG`, checked, when it is set to something.
+fn rust_log() -> Result<Option<String>, Failure> {
+    let Some(value) = std::env::var_os("RUST_LOG").filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    let directives =
+        value.into_string().map_err(|_| Failure::usage("environment variable RUST_LOG: not valid UTF-8"))?;
+    crate::logging::parse_rust_log(&directives)?;
+    Ok(Some(directives))
 }
 
 /// Looks up `user` and `group` now, so an unknown one is an error before anything starts.
@@ -326,7 +338,7 @@ mod tests {
 
     #[test]
     fn levels_parse_and_bad_ones_name_the_setting() {
-        assert_eq!(parse_level("WARN").unwrap(), log::LevelFilter::Warn);
+        assert_eq!(parse_level("WARN").unwrap(), LevelFilter::WARN);
         assert_eq!(
             parse_level("loud").unwrap_err().message(),
             "setting `loglevel`: `loud` is not a level (debug, info, warn, error)"
@@ -361,9 +373,9 @@ mod tests {
                 any::<f64>().prop_map(|f| format!("{f:?}")),
             ],
         ) {
-            let registry = Registry::new().register("t.T", || Idle);
+            let app = App::new("t", Registry::new().register("t.T", || Idle));
             let name = all_settings()[index].name();
-            if let Err(failure) = Plan::resolve(&registry, "t.T", &[format!("{name}={text}")], false) {
+            if let Err(failure) = Plan::resolve(&app, "t.T", &[format!("{name}={text}")], false) {
                 prop_assert_eq!(failure.code(), 2);
                 prop_assert!(!failure.message().contains('\n'), "{}", failure.message());
             }

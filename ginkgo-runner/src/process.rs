@@ -10,50 +10,48 @@ use futures::future::{Either, select};
 use ginkgo::{AsyncManager, Context, State};
 use nix::unistd::{Gid, Uid};
 
-use crate::args::{GINKGO_HELP, GINKGO_USAGE, GinkgoArgs};
+use crate::args::{Meta, RunArgs, run_command};
 use crate::console::{self, say};
 use crate::control::{Answers, ControlServer, SocketFile};
 use crate::daemon::{Forked, StatusPipe};
 use crate::pidfile::Pidfile;
 use crate::plan::Plan;
 use crate::requests::{Inbox, Request};
-use crate::{Failure, Registry, daemon, files, logging, notify, privileges, reload, requests, signals};
+use crate::{App, Failure, daemon, files, help, logging, notify, privileges, reload, requests, signals};
 
 /// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
 const INTERRUPTED: u8 = 130;
 
-pub(crate) fn ginkgo(registry: &Registry, argv: Vec<OsString>) -> Result<u8, Failure> {
+/// The command that runs a service: `ginkgo`, or the application's own.
+pub(crate) fn ginkgo(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
     // Until the handlers are installed, a signal waits rather than ends the process.
     signals::hold();
-    let args = GinkgoArgs::parse(argv)?;
-    if args.version {
-        say!("ginkgo {}", env!("CARGO_PKG_VERSION"));
-        return Ok(0);
+    let args = RunArgs::parse(app, argv)?;
+    match (args.meta, &args.target) {
+        // With a TARGET, the help lists its settings too.
+        (Some(Meta::Help), Some(_)) | (None, _) => {}
+        (Some(meta), _) => {
+            help::print(meta, run_command(app));
+            return Ok(0);
+        }
     }
     let Some(target) = args.target else {
-        say!("{GINKGO_USAGE}");
-        if args.help {
-            say!("\n{GINKGO_HELP}");
-        }
-        say!("\nregistered services:");
-        for name in registry.names() {
-            say!("  {name}");
-        }
-        return Ok(0);
+        return Err(Failure::usage("no TARGET"));
     };
-    let plan = Plan::resolve(registry, &target, &args.sets, args.daemonize)?;
-    if args.help {
-        say!("{GINKGO_USAGE}\n\n{GINKGO_HELP}\n");
+    let plan = Plan::resolve(app, &target, &args.sets, args.daemonize)?;
+    if args.meta == Some(Meta::Help) {
+        help::print_help(run_command(app));
+        say!("");
         console::write_stdout(&plan.config.help());
         return Ok(0);
     }
     plan.check_files()?;
     say!("Starting process with {target}...");
-    if plan.daemon { start_daemon(registry, plan) } else { run(registry, plan, None) }
+    if plan.daemon { start_daemon(app, plan) } else { run(app, plan, None) }
 }
 
 /// Forks a daemon that runs `plan`; the parent waits for its report and prints the outcome.
-pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failure> {
+pub(crate) fn start_daemon(app: &App, plan: Plan) -> Result<u8, Failure> {
     let _ = std::io::stdout().flush();
     // The daemon holds them until its handlers are in; the parent goes on as before.
     signals::hold();
@@ -76,15 +74,15 @@ pub(crate) fn start_daemon(registry: &Registry, plan: Plan) -> Result<u8, Failur
                 pipe.failed(err.message());
                 return Err(err);
             }
-            run(registry, plan, Some(pipe))
+            run(app, plan, Some(pipe))
         }
     }
 }
 
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
-fn run(registry: &Registry, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
+fn run(app: &App, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
     let outcome = prepare(&plan).and_then(|(pidfile, control, inbox)| {
-        let outcome = plan.backend.block_on(serve(registry, &plan, &inbox, &mut pipe));
+        let outcome = plan.backend.block_on(serve(app, &plan, &inbox, &mut pipe));
         // Whoever still waits for a reload hears why there is none, before the socket closes.
         requests::answer(inbox.take_reload_waiters(), &Err("not reloaded: the daemon has stopped".into()));
         control.close();
@@ -122,7 +120,7 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, ControlServer, Inbox), Failure> {
     }
     logging::apply(&plan.log, plan.logfile.as_deref())?;
     if let (true, Some(logfile)) = (plan.daemon, &plan.logfile) {
-        logging::capture_stdio(logfile)?;
+        logging::capture_stdio(logfile, plan.log.format)?;
     }
     // Loading logged these before there was a logger to write them.
     for warning in plan.config.warnings() {
@@ -143,10 +141,10 @@ fn serve_control(plan: &Plan, inbox: &Inbox) -> Result<ControlServer, Failure> {
     ControlServer::serve(socket, user, Answers { pid: std::process::id(), inbox: inbox.clone() })
 }
 
-async fn serve(registry: &Registry, plan: &Plan, inbox: &Inbox, pipe: &mut Option<StatusPipe>) -> Result<u8, Failure> {
+async fn serve(app: &App, plan: &Plan, inbox: &Inbox, pipe: &mut Option<StatusPipe>) -> Result<u8, Failure> {
     let manager = plan.backend.manager();
     let sleeper = manager.clone();
-    let Some(root) = registry.build(&plan.service, manager, plan.config.clone()) else {
+    let Some(root) = app.registry.build(&plan.service, manager, plan.config.clone()) else {
         return Err(Failure::usage(format!("unknown service `{}`", plan.service)));
     };
     log::info!(target: "runner", "starting {} on {}", plan.service, plan.backend);
@@ -189,7 +187,7 @@ async fn serve(registry: &Registry, plan: &Plan, inbox: &Inbox, pipe: &mut Optio
         };
         if request == Request::Reload {
             // Otherwise a stop cut the reload short, and is answered below.
-            if let Ok(applied) = reload_answering(registry, plan, &root, inbox, &mut reload_pending).await {
+            if let Ok(applied) = reload_answering(app, plan, &root, inbox, &mut reload_pending).await {
                 stop_timeout = applied.unwrap_or(stop_timeout);
                 continue;
             }
@@ -232,14 +230,14 @@ async fn start(root: &Context, inbox: &Inbox) -> Started {
 /// Reloads asked meanwhile set `again`: they are one, after this one. A stop asked meanwhile
 /// cuts it short and is returned as `Err`; otherwise the new `stop_timeout`, if it applied.
 async fn reload_answering(
-    registry: &Registry,
+    app: &App,
     plan: &Plan,
     root: &Context,
     inbox: &Inbox,
     again: &mut bool,
 ) -> Result<Option<Duration>, Request> {
     let mut waiters = inbox.take_reload_waiters();
-    let mut reload = pin!(reload::reload(registry, plan, root));
+    let mut reload = pin!(reload::reload(app, plan, root));
     loop {
         match select(reload.as_mut(), pin!(inbox.next())).await {
             Either::Left((outcome, _)) => {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::chain;
 use crate::plan::Plan;
 use crate::settings::{CONTROL_SOCKET, DAEMON, GROUP, LOGFILE, PIDFILE, RUNDIR, UMASK, USER};
-use crate::{Registry, logging, notify};
+use crate::{App, logging, notify};
 
 /// What a reload that applied changed beyond the values services read.
 pub(crate) struct Reloaded {
@@ -24,10 +24,10 @@ pub(crate) struct Reloaded {
 /// Reloads configuration, logging and the tree, as SIGHUP and the control socket's `reload`
 /// ask. On `Err` (one line naming the culprit, logged once) nothing was applied, unless the
 /// configuration applied and a service's `do_reload` failed, which the line says.
-pub(crate) async fn reload(registry: &Registry, plan: &Plan, root: &Context) -> Result<Reloaded, String> {
+pub(crate) async fn reload(app: &App, plan: &Plan, root: &Context) -> Result<Reloaded, String> {
     log::info!(target: "runner", "reloading");
     notify::reloading();
-    let outcome = match apply(registry, plan) {
+    let outcome = match apply(app, plan) {
         Err(reason) => {
             log::error!(target: "runner", "configuration not reloaded, keeping the old one: {reason}");
             Err(reason)
@@ -51,10 +51,10 @@ pub(crate) async fn reload(registry: &Registry, plan: &Plan, root: &Context) -> 
 }
 
 /// Everything of a reload but the tree's: checks every part, then applies them all.
-fn apply(registry: &Registry, plan: &Plan) -> Result<Reloaded, String> {
+fn apply(app: &App, plan: &Plan) -> Result<Reloaded, String> {
     let staged = plan.config.stage_reload().map_err(|err| chain(&err))?;
     // The checks a start makes, on the new values: levels, identity, backend, paths...
-    let new = Plan::from_config(registry, &plan.target, staged.config().clone(), plan.daemon)
+    let new = Plan::from_config(app, &plan.target, staged.config().clone(), plan.daemon)
         .map_err(|failure| failure.to_string())?;
     let warnings = restart_only_changes(&plan.config, staged.config());
     // The new levels and outputs; the log file stays the one the process started with (a new

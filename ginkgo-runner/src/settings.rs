@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 setting!(pub static DAEMON: bool {
     name: "daemon",
     default: false,
-    help: "True or false: whether to run as a daemon (also -d; GINKGO_DAEMON=true)",
+    help: "True or false: whether to run as a daemon (also -d)",
 });
 
 setting!(pub static PIDFILE: Option<PathBuf> {
@@ -20,7 +20,7 @@ setting!(pub static PIDFILE: Option<PathBuf> {
 setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
     name: "control_socket",
     default: None,
-    help: "Path to the control socket ginkgoctl talks to (by default beside the pidfile, .pid\nreplaced by .sock)",
+    help: "Path to the control socket the control command talks to (by default beside the pidfile,\n.pid replaced by .sock)",
 });
 
 setting!(pub static LOGFILE: Option<PathBuf> {
@@ -33,6 +33,12 @@ setting!(pub static LOGLEVEL: String {
     name: "loglevel",
     default: "info".to_string(),
     help: "Log level: trace, debug, info, warn (or warning), error (or critical) or off",
+});
+
+setting!(pub static LOGFORMAT: LogFormat {
+    name: "logformat",
+    default: LogFormat::Text,
+    help: "How log lines are written: text (logconfig.format's template) or json (one object a line)",
 });
 
 setting!(pub static LOGCONFIG: Option<LogConfig> {
@@ -75,6 +81,18 @@ setting!(pub static STOP_TIMEOUT: f64 {
     range: 0.001..=MAX_WAIT_SECONDS,
 });
 
+/// How log lines are written: the `logformat` setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text a record, after `logconfig.format`'s template (the default).
+    #[default]
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `target`, `message`, `fields`, `spans` (when
+    /// the record happened in any) and `service` (its path, where known).
+    Json,
+}
+
 /// The `logconfig` table: per-module levels, a format, and where the lines go.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,7 +100,7 @@ pub struct LogConfig {
     /// The level for everything not named in `levels`; the `loglevel` setting when absent.
     #[serde(default)]
     pub level: Option<String>,
-    /// Levels per module target prefix, e.g. `{ "ginkgo_core" = "warn" }`.
+    /// Levels by target prefix, as `RUST_LOG` gives them: `{ "ginkgo_core" = "warn" }`.
     #[serde(default)]
     pub levels: std::collections::BTreeMap<String, String>,
     /// The line format: `{time}`, `{level}`, `{module}`, `{target}` and `{message}` are replaced.

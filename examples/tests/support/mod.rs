@@ -19,6 +19,15 @@ pub fn ginkgoctl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ginkgoctl"))
 }
 
+/// The example daemon of its own: `greeter`, and `greeterctl` that controls it.
+pub fn greeter() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_greeter"))
+}
+
+pub fn greeterctl() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_greeterctl"))
+}
+
 /// The runner fixture (tests/fixture), a `ginkgo` with services made to fail.
 pub fn fixture() -> Command {
     Command::new(env!("CARGO_BIN_EXE_runner-fixture"))
@@ -336,4 +345,15 @@ pub fn recv_datagram(socket: &std::os::unix::net::UnixDatagram, buffer: &mut [u8
             other => return other,
         }
     }
+}
+
+/// Checks that `done` is a command line refused as clap refuses one: exit 2, nothing on standard
+/// output, and on standard error `error: {message}`, then (for most errors) the usage line and
+/// always the pointer to `--help`.
+pub fn assert_usage_error(done: &Finished, message: &str) {
+    assert_eq!(done.code(), 2, "exit code; stderr: {}", done.stderr);
+    assert_eq!(done.stdout, "", "nothing on standard output");
+    let first = done.stderr.lines().next().unwrap_or_default();
+    assert_eq!(first, format!("error: {message}"), "stderr: {}", done.stderr);
+    assert!(done.stderr.ends_with("\n\nFor more information, try '--help'.\n"), "stderr: {}", done.stderr);
 }

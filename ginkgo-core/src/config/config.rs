@@ -36,7 +36,7 @@ const MAX_UNKNOWN_KEYS: usize = 20;
 /// the values; distinct configurations can live side by side in one process.
 ///
 /// ```
-/// use ginkgo_core::{setting, Config};
+/// use ginkgo::{setting, Config};
 ///
 /// setting!(pub static GREETING: String {
 ///     name: "example.greeting",
@@ -72,6 +72,8 @@ struct Inner {
 struct Sources {
     file: Option<PathBuf>,
     env: bool,
+    /// The environment variables' prefix; [`ENV_PREFIX`] when `None`.
+    env_prefix: Option<String>,
     /// `--set` pairs: dotted name, text.
     overrides: Vec<(String, String)>,
 }
@@ -109,6 +111,24 @@ impl ConfigBuilder {
     /// Whether `GINKGO_…` environment variables set values (on by default).
     pub fn env(mut self, read: bool) -> Self {
         self.sources.env = read;
+        self
+    }
+
+    /// Reads the environment variables that start with `prefix` instead of [`ENV_PREFIX`]: an
+    /// application of its own reads `MYAPP_RATE_PER_MINUTE`, not `GINKGO_RATE_PER_MINUTE`.
+    ///
+    /// ```
+    /// use ginkgo::Config;
+    ///
+    /// # // SAFETY: doctests are processes of their own; no other thread reads the environment.
+    /// # unsafe { std::env::set_var("MYAPP_LOGLEVEL", "debug") };
+    /// let config = Config::builder().env_prefix("MYAPP_").load()?;
+    /// assert_eq!(config.env_prefix(), "MYAPP_");
+    /// assert_eq!(config.value("loglevel").and_then(|v| v.into_string()).as_deref(), Some("debug"));
+    /// # Ok::<(), ginkgo::config::ConfigError>(())
+    /// ```
+    pub fn env_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.sources.env_prefix = Some(prefix.into());
         self
     }
 
@@ -215,6 +235,12 @@ impl Config {
         log::info!("configuration reloaded");
     }
 
+    /// The prefix of the environment variables this configuration reads: [`ENV_PREFIX`] unless
+    /// [`ConfigBuilder::env_prefix`] set another.
+    pub fn env_prefix(&self) -> &str {
+        self.inner.sources.env_prefix()
+    }
+
     /// The config file, if there is one.
     pub fn file(&self) -> Option<&Path> {
         self.inner.sources.file.as_deref()
@@ -303,6 +329,12 @@ fn next_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+impl Sources {
+    fn env_prefix(&self) -> &str {
+        self.env_prefix.as_deref().unwrap_or(ENV_PREFIX)
+    }
+}
+
 /// Every declared default, as one provider.
 struct Defaults;
 
@@ -334,7 +366,7 @@ impl Values {
             figment = figment.merge(file.clone());
         }
         if sources.env {
-            let env = Texts::from_environment()?;
+            let env = Texts::from_environment(sources.env_prefix())?;
             warnings.extend(unknown_keys(&leaf_paths(env.values()), "environment"));
             figment = figment.merge(env);
         }
@@ -354,7 +386,7 @@ impl Values {
                 let within = std::mem::take(&mut err.path);
                 err.path = declared.name.split('.').map(String::from).chain(within).collect();
                 let origin = figment.get_metadata(err.tag.unwrap_or_else(|| raw.tag()));
-                describe(&err, origin, declared, file.as_ref())
+                describe(&err, origin, declared, file.as_ref(), sources.env_prefix())
             })?;
             let version = match previous.and_then(|p| p.slots.get(slots.len())).and_then(Option::as_ref) {
                 Some(old) if old.raw == raw => old.version,
@@ -401,7 +433,13 @@ fn unknown_keys(keys: &[String], source: &str) -> Vec<String> {
 }
 
 /// One line naming where the bad value came from, the setting, the expected type and the value.
-fn describe(err: &ReadError, origin: Option<&Metadata>, declared: &Declared, file: Option<&ConfigFile>) -> ConfigError {
+fn describe(
+    err: &ReadError,
+    origin: Option<&Metadata>,
+    declared: &Declared,
+    file: Option<&ConfigFile>,
+    env_prefix: &str,
+) -> ConfigError {
     let place = match (origin, file) {
         (Some(meta), Some(file)) if matches!(&meta.source, Some(figment::Source::File(p)) if *p == file.path) => {
             match file.line_of(&err.path) {
@@ -409,7 +447,9 @@ fn describe(err: &ReadError, origin: Option<&Metadata>, declared: &Declared, fil
                 None => file.path.display().to_string(),
             }
         }
-        (Some(meta), _) if meta.name == "environment" => format!("environment variable {}", env_var_of(&err.path)),
+        (Some(meta), _) if meta.name == "environment" => {
+            format!("environment variable {}", env_var_of(&err.path, env_prefix))
+        }
         (Some(meta), _) => meta.name.to_string(),
         (None, _) => String::new(),
     };
@@ -443,10 +483,11 @@ fn describe(err: &ReadError, origin: Option<&Metadata>, declared: &Declared, fil
     ConfigError::new(line)
 }
 
-/// The environment variable that set the value at `path`: the one for the longest part of the
-/// path that names a variable (a list or table given as text is one variable).
-fn env_var_of(path: &[String]) -> String {
-    let name = |parts: &[String]| format!("{ENV_PREFIX}{}", parts.join("__").to_uppercase());
+/// The environment variable (starting with `prefix`) that set the value at `path`: the one for
+/// the longest part of the path that names a variable (a list or table given as text is one
+/// variable).
+fn env_var_of(path: &[String], prefix: &str) -> String {
+    let name = |parts: &[String]| format!("{prefix}{}", parts.join("__").to_uppercase());
     (1..=path.len())
         .rev()
         .map(|len| name(&path[..len]))

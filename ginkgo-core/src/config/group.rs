@@ -12,7 +12,7 @@ use super::read::read;
 /// `None`, never a panic. The view keeps the values of the moment it was made.
 ///
 /// ```
-/// use ginkgo_core::Config;
+/// use ginkgo::Config;
 ///
 /// let config = Config::builder().env(false).set("flask.debug", "true").set("flask.port", "5000").load().unwrap();
 /// let flask = config.group("flask");

@@ -19,7 +19,7 @@ use super::watch::Watch;
 /// help text also becomes its documentation.
 ///
 /// ```
-/// use ginkgo_core::{setting, Config};
+/// use ginkgo::{setting, Config};
 ///
 /// setting!(
 ///     /// How many messages a minute.
@@ -41,7 +41,7 @@ use super::watch::Watch;
 /// any source, before anything uses it:
 ///
 /// ```
-/// use ginkgo_core::{setting, Config};
+/// use ginkgo::{setting, Config};
 ///
 /// setting!(pub static TIMEOUT: f64 {
 ///     name: "example.timeout",

@@ -15,7 +15,7 @@ use super::Config;
 /// every one opened.
 ///
 /// ```
-/// use ginkgo_core::{setting, Config};
+/// use ginkgo::{setting, Config};
 ///
 /// setting!(pub static LEVEL: String {
 ///     name: "example.staged_level",

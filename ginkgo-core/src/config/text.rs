@@ -7,8 +7,8 @@
 use figment::value::{Dict, Tag, Value};
 use figment::{Metadata, Profile, Provider};
 
+use super::ConfigError;
 use super::source::insert_dotted;
-use super::{ConfigError, ENV_PREFIX};
 
 /// The longest text one environment variable or one `--set` may give, in bytes.
 pub const MAX_TEXT_SIZE: usize = 64 * 1024;
@@ -25,12 +25,13 @@ pub(crate) struct Texts {
 }
 
 impl Texts {
-    /// Every variable that starts with [`ENV_PREFIX`]: `GINKGO_WEB__ADDRESS` sets `web.address`.
-    /// A value that is not UTF-8 or longer than [`MAX_TEXT_SIZE`] is an error.
-    pub(crate) fn from_environment() -> Result<Texts, ConfigError> {
+    /// Every variable that starts with `prefix` ([`ENV_PREFIX`](super::ENV_PREFIX) unless the
+    /// application chose another): `GINKGO_WEB__ADDRESS` sets `web.address`. A value that is
+    /// not UTF-8 or longer than [`MAX_TEXT_SIZE`] is an error.
+    pub(crate) fn from_environment(prefix: &str) -> Result<Texts, ConfigError> {
         let mut values = Dict::new();
         for (name, value) in std::env::vars_os() {
-            let Some(key) = name.to_str().and_then(|n| n.strip_prefix(ENV_PREFIX)) else { continue };
+            let Some(key) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
             if key.is_empty() {
                 continue;
             }

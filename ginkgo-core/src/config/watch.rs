@@ -12,7 +12,7 @@ use super::{Config, Setting};
 /// watch, so one reader noticing a change does not hide it from another.
 ///
 /// ```
-/// use ginkgo_core::{setting, Config};
+/// use ginkgo::{setting, Config};
 ///
 /// setting!(pub static LEVEL: u8 { name: "example.watch_level", default: 1, help: "A level" });
 ///

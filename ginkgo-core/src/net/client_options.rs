@@ -16,7 +16,7 @@ use crate::{Backoff, Readiness};
 /// ```
 /// use std::time::Duration;
 /// use ginkgo_core::net::ClientOptions;
-/// use ginkgo_core::{Backoff, Readiness};
+/// use ginkgo::{Backoff, Readiness};
 ///
 /// let options = ClientOptions::new("127.0.0.1:7000");
 /// assert_eq!(options.address().as_deref(), Some("127.0.0.1:7000"));

@@ -17,7 +17,7 @@ use crate::Gauge;
 /// Only the accept loop takes slots, one at a time, so the count never goes above the cap.
 ///
 /// ```
-/// use ginkgo_core::Gauge;
+/// use ginkgo::Gauge;
 /// use ginkgo_core::net::ConnectionSlots;
 ///
 /// let gauge = Gauge::default();

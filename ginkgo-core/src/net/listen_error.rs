@@ -11,7 +11,7 @@ use std::io;
 /// (`ginkgo_tokio::ListenError`, `ginkgo_asyncstd::ListenError`, `ginkgo_threads::ListenError`).
 ///
 /// ```
-/// use ginkgo_core::net::ListenError;
+/// use ginkgo::net::ListenError;
 ///
 /// let err = ListenError::new("127.0.0.1:7000", std::io::ErrorKind::AddrInUse.into());
 /// assert_eq!(err.to_string(), "cannot listen on 127.0.0.1:7000");

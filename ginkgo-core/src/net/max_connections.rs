@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize, Serializer};
 ///
 /// ```
 /// use std::num::NonZeroUsize;
-/// use ginkgo_core::net::MaxConnections;
+/// use ginkgo::net::MaxConnections;
 ///
 /// assert_eq!(MaxConnections::for_open_files(1024), 768);
 /// assert_eq!(MaxConnections::for_open_files(20_000), 18_976);

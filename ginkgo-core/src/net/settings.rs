@@ -54,8 +54,8 @@ setting!(
 ///
 /// ```
 /// use std::time::Duration;
-/// use ginkgo_core::Config;
-/// use ginkgo_core::net::ServerLimits;
+/// use ginkgo::Config;
+/// use ginkgo::net::ServerLimits;
 ///
 /// let config = Config::builder().env(false).set("http.idle_timeout", "30").load().unwrap();
 /// let limits = ServerLimits::default().with_max_connections(50);

@@ -18,7 +18,7 @@ use crate::{AsyncManager, Backoff, Context, Gauge, TaskResult};
 ///
 /// ```
 /// use std::time::Duration;
-/// use ginkgo_core::Backoff;
+/// use ginkgo::Backoff;
 /// use ginkgo_core::net::Reconnect;
 ///
 /// let ms = Duration::from_millis;

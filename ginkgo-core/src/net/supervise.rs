@@ -19,7 +19,7 @@ use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 /// cancelled).
 ///
 /// ```
-/// use ginkgo_core::Gauge;
+/// use ginkgo::Gauge;
 /// use ginkgo_core::net::OpenConnection;
 ///
 /// let connections = Gauge::default();

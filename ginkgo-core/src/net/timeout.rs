@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize, Serializer};
 ///
 /// ```
 /// use std::time::Duration;
-/// use ginkgo_core::net::Timeout;
+/// use ginkgo::net::Timeout;
 ///
 /// let timeout = Timeout::new(Duration::from_millis(1500));
 /// assert_eq!(timeout.get(), Duration::from_millis(1500));

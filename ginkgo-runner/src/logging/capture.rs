@@ -20,7 +20,15 @@ use super::output::LogOutput;
 use crate::{Failure, daemon};
 
 /// Where captured bytes go: the log file's writer, replaced on reload.
-pub(crate) type Target = Mutex<Option<Arc<LogOutput>>>;
+pub(crate) type Target = Mutex<Option<Relay>>;
+
+/// The log file's writer, and whether its lines are JSON: then each line of what comes through
+/// the pipe becomes a JSON record of its own (target `stdio`), so that every line of the file
+/// parses, whatever the service printed.
+pub(crate) struct Relay {
+    pub(crate) output: Arc<LogOutput>,
+    pub(crate) json: bool,
+}
 
 /// The most a single read from the pipe takes.
 const CHUNK: usize = 64 * 1024;
@@ -98,16 +106,44 @@ pub(crate) fn end(deadline: Instant) {
 /// Queues what comes through the pipe on the target, until no writer is left.
 fn relay(mut pipe: File, target: &Target) {
     let mut buffer = vec![0; CHUNK];
+    // For JSON: the start of a line whose end has not come through yet.
+    let mut partial = Vec::new();
     loop {
         let read = match pipe.read(&mut buffer) {
-            Ok(0) => return,
+            Ok(0) => break,
             Ok(read) => read,
             Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return,
+            Err(_) => break,
         };
-        let output = lock(target).clone();
-        if let Some(output) = output {
-            output.push_bytes(buffer[..read].to_vec());
+        let relay = lock(target).as_ref().map(|relay| (relay.output.clone(), relay.json));
+        match relay {
+            Some((output, true)) => {
+                partial.extend_from_slice(&buffer[..read]);
+                push_json_lines(&output, &mut partial);
+            }
+            Some((output, false)) => {
+                output.push_bytes(std::mem::take(&mut partial));
+                output.push_bytes(buffer[..read].to_vec());
+            }
+            None => {}
         }
+    }
+    if let (false, Some(relay)) = (partial.is_empty(), lock(target).as_ref()) {
+        relay.output.push(super::format::json_stdio_line(&partial));
+    }
+}
+
+/// Queues every whole line of `partial` as a JSON record and keeps the rest, unless it has grown
+/// to [`CHUNK`]: then it goes out as a line too.
+fn push_json_lines(output: &LogOutput, partial: &mut Vec<u8>) {
+    let mut start = 0;
+    while let Some(end) = partial[start..].iter().position(|b| *b == b'\n') {
+        output.push(super::format::json_stdio_line(&partial[start..start + end]));
+        start += end + 1;
+    }
+    partial.drain(..start);
+    if partial.len() >= CHUNK {
+        output.push(super::format::json_stdio_line(partial));
+        partial.clear();
     }
 }
