@@ -190,11 +190,11 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
         done.stdout
     };
     let coloured = on_a_terminal(None);
-    assert!(coloured.contains("\x1b[32m   INFO\x1b[0m runner: starting fixture.FailStart on tokio"), "{coloured:?}");
+    assert!(coloured.contains("\x1b[32m   INFO\x1b[0m runner: starting fixture.FailStart on "), "{coloured:?}");
     // An empty NO_COLOR does not count (no-color.org).
     assert!(on_a_terminal(Some("")).contains("\x1b[32m   INFO\x1b[0m runner: "));
     let plain = on_a_terminal(Some("1"));
-    assert!(plain.contains("    INFO runner: starting fixture.FailStart on tokio"), "{plain:?}");
+    assert!(plain.contains("    INFO runner: starting fixture.FailStart on "), "{plain:?}");
     assert!(!plain.contains('\x1b'), "{plain:?}");
     // In a pipe: never.
     let mut command = home.command(fixture());
