@@ -18,7 +18,7 @@ pub(crate) fn check_server_certificate(
 ) -> Result<Option<String>, TlsError> {
     let refused = |kind, problem: String| TlsError::in_file(kind, FileRole::Certificate, path, problem);
     let parsed = webpki::EndEntityCert::try_from(certificate).map_err(|err| {
-        refused(TlsErrorKind::BadCertificate, format!("the first certificate cannot be parsed: {err:?}"))
+        refused(TlsErrorKind::BadCertificate, "the first certificate cannot be parsed".to_string()).with_source(err)
     })?;
     let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms.all;
     // With no trust anchor the search for an issuer fails, after the checks of the certificate
@@ -43,12 +43,14 @@ pub(crate) fn check_server_certificate(
             FileRole::Certificate,
             path.display()
         ))),
-        Err(err) => Err(refused(TlsErrorKind::BadCertificate, format!("the certificate cannot be used: {err:?}"))),
+        Err(err) => {
+            Err(refused(TlsErrorKind::BadCertificate, "the certificate cannot be used".to_string()).with_source(err))
+        }
     }
 }
 
 /// `2024-03-01 00:00:00 UTC`.
-pub(crate) fn utc(time: UnixTime) -> String {
+fn utc(time: UnixTime) -> String {
     let seconds = time.as_secs();
     let (days, of_day) = (seconds / 86_400, seconds % 86_400);
     let (year, month, day) = civil_from_days(days);

@@ -310,6 +310,26 @@ fn a_file_without_a_certificate_or_a_key_is_named() {
 }
 
 #[test]
+fn a_certificate_that_cannot_be_parsed_is_named() {
+    let dir = folder();
+    let leaf = pki::self_signed(pki::server(&["localhost"]));
+    let body = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let junk = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+    let bad = write(dir.path(), "bad.pem", &junk);
+    let key = write(dir.path(), "key.pem", &leaf.key_pem);
+
+    let line = refused(ServerTls::load(&TlsFiles::new(&bad, &key)), TlsErrorKind::BadCertificate);
+    let expected = format!("certificate file {}: the first certificate cannot be parsed: ", bad.display());
+    assert!(line.starts_with(&expected), "{line}");
+
+    let bundle = write(dir.path(), "bundle.pem", format!("{}{junk}", leaf.cert_pem));
+    let line = refused(ClientTls::trusting_ca_file(&bundle), TlsErrorKind::BadCertificate);
+    let expected =
+        format!("CA file {}: certificate 2 in it cannot be trusted: it cannot be parsed: ", bundle.display());
+    assert!(line.starts_with(&expected), "{line}");
+}
+
+#[test]
 fn an_encrypted_or_unusable_private_key_is_refused() {
     let dir = folder();
     let leaf = pki::self_signed(pki::server(&["localhost"]));
