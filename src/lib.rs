@@ -93,3 +93,6 @@ pub mod http {
     pub use ginkgo_core::net::ServerLimits;
     pub use ginkgo_tokio::HttpServer;
 }
+
+#[cfg(feature = "tls")]
+pub use ginkgo_core::tls;

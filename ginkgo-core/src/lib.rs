@@ -24,6 +24,8 @@ mod state;
 mod task;
 #[cfg(test)]
 mod test_manager;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod waits;
 
 pub use async_trait::async_trait;
