@@ -29,6 +29,7 @@
 mod client;
 mod protocol;
 mod server;
+mod settings;
 mod socket;
 
 pub(crate) use client::ask;

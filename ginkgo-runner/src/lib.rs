@@ -56,6 +56,7 @@ mod ctl;
 mod daemon;
 mod error;
 mod files;
+mod health;
 mod help;
 mod logging;
 mod logtail;
@@ -64,18 +65,21 @@ mod pidfile;
 mod plan;
 mod privileges;
 mod process;
+mod procstat;
 mod registry;
 mod reload;
 mod requests;
 mod settings;
 mod signals;
+mod tree;
+mod view;
 
 pub use app::{App, arguments};
 pub use error::Failure;
 pub use registry::Registry;
 pub use settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
-    STOP_TIMEOUT, UMASK, USER, Umask,
+    CONTROL_SOCKET, DAEMON, GROUP, HEALTH_ADDRESS, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat,
+    PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER, Umask,
 };
 
 use std::process::ExitCode;
