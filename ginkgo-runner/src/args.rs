@@ -183,7 +183,7 @@ pub(crate) fn ctl_command(app: &App) -> Command {
                 .value_name("PID|PIDFILE")
                 .value_hint(ValueHint::FilePath)
                 .value_parser(pid_or_pidfile)
-                .help("For stop, reload and status: a pid, or a pidfile to read it from, instead of a TARGET\n(for loglevel and settings: a pidfile, beside the control socket)"),
+                .help("For stop, reload, status, loglevel and settings: a pid, or a pidfile to read it from, instead\nof a TARGET (loglevel, settings and status's tree need the pidfile: the control socket is beside it)"),
         )
         .arg(
             Arg::new("force")
@@ -381,13 +381,14 @@ fn ctl_after_help(app: &App) -> StyledStr {
     let header = clap::builder::Styles::default().get_header().bold().underline();
     let _ = writeln!(text, "{header}Actions:{header:#}");
     for (name, _, help) in Action::ALL {
-        let _ = writeln!(text, "  {name:<8} {help}");
+        let _ = writeln!(text, "  {name:<9} {help}");
     }
     environment(&mut text, app, header);
     let _ = write!(
         text,
         "\n{header}Exit status,{header:#} as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,\n\
-         4 not allowed, 7 reload: not running; status: 0 running, 1 stale pidfile, 3 not running, 4 unknown"
+         4 not allowed, 7 reload, loglevel, settings: not running; status: 0 running, 1 stale pidfile,\n\
+         3 not running, 4 unknown"
     );
     text
 }
