@@ -31,23 +31,34 @@ fn ctl(home: &Home, args: &[&str]) -> Finished {
 
 /// Starts the fixture as a daemon with `conf` and `args`; it is killed when the guard goes, if
 /// the test has not stopped it.
-fn start(home: &Home, conf: &Path, args: &[&str]) -> FixtureGuard {
+fn start(home: &Home, conf: &Path, args: &[&str]) -> Guard {
     let mut command = home.command(fixture());
     command.arg("-d").args(args).arg(conf);
     let done = finish(command);
     assert_eq!(done.code(), 0, "the daemon starts: {}{}", done.stdout, done.stderr);
-    FixtureGuard(home.pid("observed.pid").expect("a pidfile"))
+    Guard::fixture(home.pid("observed.pid").expect("a pidfile"))
 }
 
-/// Kills a fixture daemon left running by a test that failed half-way.
-struct FixtureGuard(u32);
+/// Kills a daemon left running by a test that failed half-way: the process `pid`, if it still
+/// runs `program`.
+struct Guard {
+    pid: u32,
+    program: &'static str,
+}
 
-impl Drop for FixtureGuard {
+impl Guard {
+    fn fixture(pid: u32) -> Guard {
+        Guard { pid, program: "runner-fixture" }
+    }
+}
+
+impl Drop for Guard {
     fn drop(&mut self) {
-        let ours = std::fs::read(format!("/proc/{}/cmdline", self.0))
-            .is_ok_and(|cmd| cmd.windows(14).any(|w| w == b"runner-fixture"));
-        if alive(self.0) && ours {
-            send(self.0, SIGKILL);
+        let program = self.program.as_bytes();
+        let ours = std::fs::read(format!("/proc/{}/cmdline", self.pid))
+            .is_ok_and(|cmd| cmd.windows(program.len()).any(|w| w == program));
+        if alive(self.pid) && ours {
+            send(self.pid, SIGKILL);
         }
     }
 }
@@ -122,7 +133,7 @@ fn status_prints_the_tree_one_service_a_line_and_json_says_the_same() {
     });
     assert_eq!(done.code(), 0, "{}", done.stderr);
     let mut lines = done.stdout.lines();
-    assert_eq!(lines.next(), Some(format!("Process is running as {}.", daemon.0).as_str()), "unchanged first line");
+    assert_eq!(lines.next(), Some(format!("Process is running as {}.", daemon.pid).as_str()), "unchanged first line");
     let tree: Vec<_> = lines.map(tree_line).collect();
     let expected = [
         (0, "Observed", "ready", "2 tasks, connections 3"),
@@ -143,7 +154,7 @@ fn status_prints_the_tree_one_service_a_line_and_json_says_the_same() {
 
     // The same as one JSON document.
     let status = status_json(&home);
-    assert_eq!((status["running"].as_bool(), status["pid"].as_u64()), (Some(true), Some(u64::from(daemon.0))));
+    assert_eq!((status["running"].as_bool(), status["pid"].as_u64()), (Some(true), Some(u64::from(daemon.pid))));
     assert_eq!((status["tree"]["total"].as_u64(), status["tree"]["omitted"].as_u64()), (Some(5), Some(0)));
     let services = status["tree"]["services"].as_array().unwrap();
     let listed: Vec<(String, String, u64, u64)> = services
@@ -193,7 +204,7 @@ fn status_without_a_control_socket_says_the_tree_is_unavailable() {
         format!(
             "Process is running as {}.\nThe tree of services is unavailable: no control socket at {} (a daemon older \
              than this command, or its socket was removed).\n",
-            daemon.0,
+            daemon.pid,
             home.file("observed.sock").display()
         )
     );
@@ -203,7 +214,7 @@ fn status_without_a_control_socket_says_the_tree_is_unavailable() {
     // A bare PID knows no socket.
     let mut command = home.command(ginkgoctl());
     let done = finish({
-        command.args(["-p", &daemon.0.to_string(), "status"]);
+        command.args(["-p", &daemon.pid.to_string(), "status"]);
         command
     });
     assert_eq!(done.code(), 0);
@@ -247,11 +258,11 @@ fn loglevel_shows_debug_lines_without_a_restart_until_a_reload() {
         done.stdout,
         format!(
             "Process {} now logs with the filter debug (until the next reload, which applies the configured levels again).\n",
-            daemon.0
+            daemon.pid
         )
     );
     wait_log(&home, 0, "DEBUG runner_fixture: beat ", 2);
-    assert_eq!(home.pid("observed.pid"), Some(daemon.0), "the same process: no restart");
+    assert_eq!(home.pid("observed.pid"), Some(daemon.pid), "the same process: no restart");
 
     // A reload applies the configured levels again: nothing at debug is logged after it.
     let done = ctl(&home, &["reload"]);
@@ -307,7 +318,7 @@ fn settings_says_where_each_value_came_from_and_hides_secrets() {
     command.env("GINKGO_UMASK", "027").args(["-d", "--set", "stop_timeout=7"]).arg(&conf);
     let done = finish(command);
     assert_eq!(done.code(), 0, "{}", done.stderr);
-    let _daemon = FixtureGuard(home.pid("observed.pid").unwrap());
+    let _daemon = Guard::fixture(home.pid("observed.pid").unwrap());
 
     let done = ctl(&home, &["settings"]);
     assert_eq!(done.code(), 0, "{}", done.stderr);
@@ -343,6 +354,14 @@ fn settings_says_where_each_value_came_from_and_hides_secrets() {
     assert_eq!((origin["source"].as_str(), origin["variable"].as_str()), (Some("environment"), Some("GINKGO_UMASK")));
     let origin = &find("loglevel")["origins"][0];
     assert_eq!((origin["file"].as_str(), origin["line"].as_u64()), (Some(conf_shown.as_str()), Some(4)));
+
+    // The daemon's values after a reload, not the files' now.
+    observed(&home, "# moved down a line\nloglevel = \"warn\"\n");
+    assert_eq!(settings(&ctl(&home, &["settings"]).stdout)["loglevel"].0, "\"info\"", "not reloaded yet");
+    assert_eq!(ctl(&home, &["reload"]).code(), 0);
+    let listed = settings(&ctl(&home, &["settings"]).stdout);
+    assert_eq!(listed["loglevel"], pair("\"warn\"", &format!("{conf_shown}:5")));
+    assert_eq!(listed["fixture.token"], pair("(secret)", "default"), "gone from the file");
     stop(&home);
 }
 
@@ -355,7 +374,7 @@ fn settings_name_the_application_s_own_environment_variables() {
     };
     let done = run(greeterctl(), &["--set", "greeter.address=127.0.0.1:0", "start"]);
     assert_eq!(done.code(), 0, "{}", done.stderr);
-    let _daemon = DaemonGuard(home.file(".greeter.pid"));
+    let _daemon = Guard { pid: home.pid(".greeter.pid").unwrap(), program: "greeter" };
     let done = run(greeterctl(), &["settings"]);
     assert_eq!(done.code(), 0, "{}", done.stderr);
     let listed = settings(&done.stdout);
@@ -384,8 +403,7 @@ fn get(address: &str, path: &str) -> (u16, String, String) {
 fn health_address(run: &Running) -> String {
     let at = run.stderr.wait_contains("INFO runner: health endpoint on http://");
     let line = &run.stderr.all()[at];
-    let address = line.split("http://").nth(1).unwrap().split(':').take(2).collect::<Vec<_>>().join(":");
-    address
+    line.split("http://").nth(1).unwrap().split(':').take(2).collect::<Vec<_>>().join(":")
 }
 
 #[test]
@@ -674,7 +692,7 @@ fn a_malformed_request_is_answered_with_an_error_and_the_daemon_serves_on() {
     for (request, error) in cases {
         let reply: Value = serde_json::from_str(&ask(&socket, request)).unwrap();
         assert_eq!((reply["ok"].as_bool(), reply["error"].as_str()), (Some(false), Some(error)), "{reply}");
-        assert_eq!(reply["pid"].as_u64(), Some(u64::from(daemon.0)));
+        assert_eq!(reply["pid"].as_u64(), Some(u64::from(daemon.pid)));
     }
     let reply: Value = serde_json::from_str(&ask(&socket, b"{\"request\": \"status\"}\n")).unwrap();
     assert_eq!((reply["ok"].as_bool(), reply["request"].as_str()), (Some(true), Some("status")), "{reply}");
@@ -718,7 +736,8 @@ fn only_root_and_the_service_user_may_ask() {
     let done = as_nobody(&["status"]);
     assert_eq!(done.code(), 0, "the pidfile still says it runs: {}", done.stderr);
     assert!(
-        done.stdout.starts_with(&format!("Process is running as {}.\nThe tree of services is unavailable: ", daemon.0)),
+        done.stdout
+            .starts_with(&format!("Process is running as {}.\nThe tree of services is unavailable: ", daemon.pid)),
         "{}",
         done.stdout
     );

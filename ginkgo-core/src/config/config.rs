@@ -316,7 +316,8 @@ impl Config {
 
     /// The current value of `setting` as configuration syntax, as its type understood it
     /// (`"077"` for `--set umask=0o077`): what help output shows. `None` for a setting declared
-    /// after this configuration was loaded.
+    /// after this configuration was loaded. A [secret](Declared::is_secret) setting's value too:
+    /// whatever shows it to people masks it, as help output does.
     pub fn shown(&self, setting: &Declared) -> Option<Value> {
         let declared = setting;
         let index = declared.index.get()?;
