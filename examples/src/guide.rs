@@ -36,6 +36,10 @@ struct Reloading;
 struct Logging;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/src/operating.md")]
+struct Operating;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/src/state-machine.md")]
 struct StateMachine;
 

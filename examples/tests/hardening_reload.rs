@@ -240,7 +240,10 @@ fn bad_requests_get_an_error_and_the_daemon_keeps_serving() {
     let cases: [(&[u8], &str); 5] = [
         (b"not json\n", "\"error\":\"not a JSON request: expected ident at line 1 column 2\""),
         (b"[1, 2]\n", "\"error\":\"a request is a JSON object with a `request` field\""),
-        (b"{\"request\": \"dance\"}\n", "\"error\":\"unknown request `dance`; this daemon answers: reload\""),
+        (
+            b"{\"request\": \"dance\"}\n",
+            "\"error\":\"unknown request `dance`; this daemon answers: reload, status, loglevel, settings\"",
+        ),
         (b"{\"request\": \"reload\", \"force\": true}\n", "\"error\":\"request `reload` takes no field `force`\""),
         (b"\xff\xfe\n", "\"error\":\"a request is one line of UTF-8 JSON\""),
     ];

@@ -81,17 +81,21 @@ pub(crate) enum Action {
     Restart,
     Reload,
     Status,
+    LogLevel,
+    Settings,
     Log,
     Logtail,
 }
 
 impl Action {
-    const ALL: [(&'static str, Action, &'static str); 7] = [
+    const ALL: [(&'static str, Action, &'static str); 9] = [
         ("start", Action::Start, "Start the service as a daemon, and wait until it is ready"),
         ("stop", Action::Stop, "Send SIGTERM and wait for the process to exit"),
         ("restart", Action::Restart, "Check everything start checks, then stop, then start"),
         ("reload", Action::Reload, "Check the configuration, then have the daemon reload it and say how that went"),
-        ("status", Action::Status, "Say whether the daemon is running"),
+        ("status", Action::Status, "Say whether the daemon is running, and show its tree of services"),
+        ("loglevel", Action::LogLevel, "LEVEL [MODULE]: log at LEVEL (all, or MODULE and below) until the next reload"),
+        ("settings", Action::Settings, "Show every setting in force in the daemon, and where its value came from"),
         ("log", Action::Log, "Print the log file"),
         ("logtail", Action::Logtail, "Print the end of the log file, then every new line"),
     ];
@@ -113,12 +117,16 @@ impl Action {
     }
 }
 
-/// `NAMEctl [OPTIONS] [TARGET] ACTION`: control a daemon.
+/// `NAMEctl [OPTIONS] [TARGET] ACTION [ARGS]...`: control a daemon.
 #[derive(Debug, PartialEq)]
 pub(crate) struct CtlArgs {
     pub(crate) meta: Option<Meta>,
     pub(crate) pid: Option<String>,
     pub(crate) force: bool,
+    /// `--json`: `status` and `settings` print one JSON document.
+    pub(crate) json: bool,
+    /// `loglevel`'s LEVEL and MODULE.
+    pub(crate) log_level: Option<LogLevelArgs>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) sets: Vec<String>,
     /// The TARGET given, or else (without `-p`) the application's default.
@@ -127,11 +135,35 @@ pub(crate) struct CtlArgs {
     pub(crate) action: Option<Action>,
 }
 
+/// `loglevel LEVEL [MODULE]`, the level checked.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct LogLevelArgs {
+    pub(crate) level: String,
+    pub(crate) module: Option<String>,
+}
+
+/// The ACTION word. Any word is taken here: without a TARGET the words shift (`-p FILE
+/// loglevel debug`), so the check waits for [`CtlArgs::parse`]. The actions are still offered
+/// to shell completion.
+#[derive(Clone)]
+struct ActionWord;
+
+impl clap::builder::TypedValueParser for ActionWord {
+    type Value = String;
+
+    fn parse_ref(&self, _: &Command, _: Option<&Arg>, value: &std::ffi::OsStr) -> Result<String, clap::Error> {
+        value.to_str().map(String::from).ok_or_else(|| clap::Error::new(ErrorKind::InvalidUtf8))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(Action::ALL.into_iter().map(|(name, _, help)| PossibleValue::new(name).help(help))))
+    }
+}
+
 /// The control command.
 pub(crate) fn ctl_command(app: &App) -> Command {
-    let actions = Action::ALL.map(|(name, _, help)| PossibleValue::new(name).help(help));
     let command = Command::new(app.ctl_name.clone())
-        .override_usage(format!("{} [OPTIONS] [TARGET] <ACTION>", app.ctl_name))
+        .override_usage(format!("{} [OPTIONS] [TARGET] <ACTION> [ARGS]...", app.ctl_name))
         .arg(Arg::new("target").value_name("TARGET").value_hint(ValueHint::AnyPath).help(match &app.default_target {
             Some(default) => format!("The daemon's registered service or config file [default: {default}]"),
             None => "The daemon's registered service or config file, as given to start it".to_string(),
@@ -139,10 +171,11 @@ pub(crate) fn ctl_command(app: &App) -> Command {
         .arg(
             Arg::new("action")
                 .value_name("ACTION")
-                .value_parser(actions)
+                .value_parser(ActionWord)
                 .hide_possible_values(true)
                 .help("What to do (see Actions below)"),
         )
+        .arg(Arg::new("arguments").value_name("ARGS").num_args(0..).help("For loglevel: LEVEL [MODULE]"))
         .arg(
             Arg::new("pid")
                 .short('p')
@@ -150,13 +183,19 @@ pub(crate) fn ctl_command(app: &App) -> Command {
                 .value_name("PID|PIDFILE")
                 .value_hint(ValueHint::FilePath)
                 .value_parser(pid_or_pidfile)
-                .help("For stop, reload and status: a pid, or a pidfile to read it from, instead of a TARGET"),
+                .help("For stop, reload, status, loglevel and settings: a pid, or a pidfile to read it from, instead\nof a TARGET (loglevel, settings and status's tree need the pidfile: the control socket is beside it)"),
         )
         .arg(
             Arg::new("force")
                 .long("force")
                 .action(ArgAction::SetTrue)
                 .help("For stop: send SIGKILL if the process outlives the timeout"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("For status and settings: print one JSON document, for scripts"),
         )
         .arg(
             Arg::new("timeout").long("timeout").value_name("SECONDS").value_parser(seconds).help(format!(
@@ -176,11 +215,15 @@ impl CtlArgs {
     pub(crate) fn parse(app: &App, argv: Vec<OsString>) -> Result<Self, Failure> {
         let command = ctl_command(app);
         let matches = read(command.clone(), argv)?;
-        let given = matches.get_one::<String>("target").cloned();
-        let (target, action) = match (given, matches.get_one::<String>("action")) {
-            // One word is the action.
-            (Some(word), None) => (None, Some(word)),
-            (target, action) => (target, action.cloned()),
+        let words: Vec<String> =
+            ["target", "action", "arguments"].iter().flat_map(|id| strings(&matches, id)).collect();
+        // One word is the action; so is a first word that names one (no TARGET, as with -p).
+        let (target, action, arguments) = match words.split_first() {
+            Some((first, rest)) if rest.is_empty() || Action::parse(first).is_some() => {
+                (None, Some(first.clone()), rest.to_vec())
+            }
+            Some((first, rest)) => (Some(first.clone()), rest.first().cloned(), rest[1..].to_vec()),
+            None => (None, None, Vec::new()),
         };
         let meta = meta(&matches);
         let pid = matches.get_one::<String>("pid").cloned();
@@ -197,6 +240,14 @@ impl CtlArgs {
                 error(ErrorKind::InvalidValue, format!("invalid action '{word}' (choose from {})", Action::names()))
             })?),
         };
+        let log_level = match action {
+            Some(action) => action_arguments(action, &arguments).map_err(|(kind, message)| error(kind, message))?,
+            None => None,
+        };
+        let json = matches.get_flag("json");
+        if json && !matches!(action, Some(Action::Status | Action::Settings) | None) {
+            return Err(error(ErrorKind::ArgumentConflict, "--json goes with status and settings".into()));
+        }
         if pid.is_some() && target.is_some() {
             return Err(error(ErrorKind::ArgumentConflict, "give either a TARGET or -p, not both".into()));
         }
@@ -213,6 +264,8 @@ impl CtlArgs {
             meta,
             pid,
             force: matches.get_flag("force"),
+            json,
+            log_level,
             timeout: matches.get_one::<Duration>("timeout").copied(),
             sets: strings(&matches, "set"),
             target,
@@ -220,6 +273,27 @@ impl CtlArgs {
         };
         app::keep_matches(matches);
         Ok(args)
+    }
+}
+
+/// The words after ACTION: `loglevel`'s LEVEL (checked) and MODULE; no other action takes any.
+fn action_arguments(action: Action, words: &[String]) -> Result<Option<LogLevelArgs>, (ErrorKind, String)> {
+    const LEVELS: &str = "trace, debug, info, warn, error, off";
+    match (action, words) {
+        (Action::LogLevel, [level, module @ ..]) if module.len() <= 1 => {
+            crate::plan::parse_level(level)
+                .map_err(|_| (ErrorKind::InvalidValue, format!("invalid level '{level}' for loglevel ({LEVELS})")))?;
+            Ok(Some(LogLevelArgs { level: level.clone(), module: module.first().cloned() }))
+        }
+        (Action::LogLevel, []) => {
+            Err((ErrorKind::MissingRequiredArgument, format!("loglevel needs a LEVEL ({LEVELS}) and maybe a MODULE")))
+        }
+        (action, [_, ..]) => {
+            // `loglevel` gets here with a third word; any other action with its first.
+            let extra = if action == Action::LogLevel { &words[2] } else { &words[0] };
+            Err((ErrorKind::UnknownArgument, format!("unexpected argument '{extra}' for {}", action.name())))
+        }
+        (_, []) => Ok(None),
     }
 }
 
@@ -307,13 +381,14 @@ fn ctl_after_help(app: &App) -> StyledStr {
     let header = clap::builder::Styles::default().get_header().bold().underline();
     let _ = writeln!(text, "{header}Actions:{header:#}");
     for (name, _, help) in Action::ALL {
-        let _ = writeln!(text, "  {name:<8} {help}");
+        let _ = writeln!(text, "  {name:<9} {help}");
     }
     environment(&mut text, app, header);
     let _ = write!(
         text,
         "\n{header}Exit status,{header:#} as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,\n\
-         4 not allowed, 7 reload: not running; status: 0 running, 1 stale pidfile, 3 not running, 4 unknown"
+         4 not allowed, 7 reload, loglevel, settings: not running; status: 0 running, 1 stale pidfile,\n\
+         3 not running, 4 unknown"
     );
     text
 }
@@ -430,27 +505,61 @@ mod tests {
         assert_eq!((args.target.as_deref(), args.action), (Some("hello.HelloWorld"), Some(Action::Status)));
         let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl -p 42 stop")).unwrap();
         assert_eq!((args.pid.as_deref(), args.target, args.action), (Some("42"), None, Some(Action::Stop)));
-        let cases = [
-            ("ginkgoctl x dance", "invalid value 'dance' for '[ACTION]'"),
+        let invalid = |word: &str| format!("invalid action '{word}' (choose from {ACTIONS})");
+        let cases: Vec<(&str, String)> = vec![
+            ("ginkgoctl x dance", invalid("dance")),
+            ("ginkgoctl dance", invalid("dance")),
+            ("ginkgoctl", format!("no ACTION given ({ACTIONS})")),
+            ("ginkgoctl -p 1 x status", "give either a TARGET or -p, not both".into()),
+            ("ginkgoctl status", "give a TARGET or -p PID|PIDFILE".into()),
+            ("ginkgoctl -p 1 start", "start needs a TARGET".into()),
+            ("ginkgoctl a b c", invalid("b")),
+            ("ginkgoctl a status c", "unexpected argument 'c' for status".into()),
             (
-                "ginkgoctl dance",
-                "invalid action 'dance' (choose from start, stop, restart, reload, status, log, logtail)",
+                "ginkgoctl a loglevel",
+                "loglevel needs a LEVEL (trace, debug, info, warn, error, off) and maybe a MODULE".into(),
             ),
-            ("ginkgoctl", "no ACTION given (start, stop, restart, reload, status, log, logtail)"),
-            ("ginkgoctl -p 1 x status", "give either a TARGET or -p, not both"),
-            ("ginkgoctl status", "give a TARGET or -p PID|PIDFILE"),
-            ("ginkgoctl -p 1 start", "start needs a TARGET"),
-            ("ginkgoctl a b c", "unexpected argument 'c' found"),
+            (
+                "ginkgoctl a loglevel loud",
+                "invalid level 'loud' for loglevel (trace, debug, info, warn, error, off)".into(),
+            ),
+            ("ginkgoctl a loglevel info m extra", "unexpected argument 'extra' for loglevel".into()),
+            ("ginkgoctl a --json stop", "--json goes with status and settings".into()),
         ];
         for (line, message) in cases {
             let err = CtlArgs::parse(&ginkgo(), words(line)).unwrap_err();
-            assert_eq!((err.code(), err.message()), (2, message), "{line}: {}", err.usage_text(false).unwrap());
+            assert_eq!(
+                (err.code(), err.message()),
+                (2, message.as_str()),
+                "{line}: {}",
+                err.usage_text(false).unwrap()
+            );
             let text = err.usage_text(false).unwrap();
             assert!(text.ends_with("\n\nFor more information, try '--help'.\n"), "{line}: {text}");
             if !line.contains("dance") {
-                assert!(text.contains("\n\nUsage: ginkgoctl [OPTIONS] [TARGET] <ACTION>\n"), "{line}: {text}");
+                assert!(
+                    text.contains("\n\nUsage: ginkgoctl [OPTIONS] [TARGET] <ACTION> [ARGS]...\n"),
+                    "{line}: {text}"
+                );
             }
         }
+    }
+
+    const ACTIONS: &str = "start, stop, restart, reload, status, loglevel, settings, log, logtail";
+
+    #[test]
+    fn loglevel_takes_a_level_and_a_module_with_a_target_or_without() {
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl app.toml loglevel debug app::db")).unwrap();
+        assert_eq!((args.target.as_deref(), args.action), (Some("app.toml"), Some(Action::LogLevel)));
+        assert_eq!(args.log_level, Some(LogLevelArgs { level: "debug".into(), module: Some("app::db".into()) }));
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl -p app.pid loglevel warn")).unwrap();
+        assert_eq!((args.target, args.action), (None, Some(Action::LogLevel)));
+        assert_eq!(args.log_level, Some(LogLevelArgs { level: "warn".into(), module: None }));
+        let args = CtlArgs::parse(&ginkgo(), words("ginkgoctl --json app.toml status")).unwrap();
+        assert!(args.json && args.log_level.is_none());
+        let app = ginkgo().default_target("a.B");
+        let args = CtlArgs::parse(&app, words("ginkgoctl loglevel info")).unwrap();
+        assert_eq!((args.target.as_deref(), args.action), (Some("a.B"), Some(Action::LogLevel)));
     }
 
     #[test]

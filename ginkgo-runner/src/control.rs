@@ -11,6 +11,10 @@
 //!
 //! ```text
 //! {"request": "reload"}
+//! {"request": "status"}
+//! {"request": "loglevel", "level": "debug"}
+//! {"request": "loglevel", "level": "debug", "module": "my_app::db"}
+//! {"request": "settings"}
 //! ```
 //!
 //! Every reply is one object with `ok`, the daemon's `pid`, the `request` it answers (when it
@@ -18,9 +22,20 @@
 //!
 //! ```text
 //! {"ok": true, "request": "reload", "pid": 4242, "warnings": ["setting `user` changed from …: takes effect on restart"]}
+//! {"ok": true, "request": "status", "pid": 4242, "uptime_seconds": 12.5, "health_address": "127.0.0.1:8081",
+//!  "services": [{"path": "App", "name": "App", "depth": 0, "state": "ready", "seconds_in_state": 12,
+//!                "tasks": 1, "gauges": {"connections": 3}}, …], "total": 5, "omitted": 0}
+//! {"ok": true, "request": "loglevel", "pid": 4242, "filter": "debug",
+//!  "lasts": "until the next reload, which applies the configured levels again"}
+//! {"ok": true, "request": "settings", "pid": 4242, "settings": [{"name": "loglevel", "value": "debug",
+//!  "origins": [{"key": "loglevel", "from": "/etc/app.toml:3", "source": "file", "file": "/etc/app.toml", "line": 3}]}, …]}
 //! {"ok": false, "request": "reload", "pid": 4242, "error": "setting `loglevel`: `loud` is not a level (debug, info, warn, error)"}
-//! {"ok": false, "request": "dance", "pid": 4242, "error": "unknown request `dance`; this daemon answers: reload"}
+//! {"ok": false, "request": "dance", "pid": 4242, "error": "unknown request `dance`; this daemon answers: reload, status, loglevel, settings"}
 //! ```
+//!
+//! `status` lists at most 1000 services (depth first), `omitted` counting the rest (see
+//! `tree::report`); `settings` gives a secret setting's value as `null` with `"secret": true`.
+//! Root and the service's user may ask anything; nobody else gets in.
 //!
 //! A connection may send several requests, answered in order. Limits: a request line of 64 KiB,
 //! 5 s to send it, 100 requests a connection, 8 connections at once; past a limit the client
@@ -29,6 +44,7 @@
 mod client;
 mod protocol;
 mod server;
+mod settings;
 mod socket;
 
 pub(crate) use client::ask;

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustix::process::Signal;
+use serde_json::{Map, Value, json};
 
 use crate::args::{Action, CtlArgs, ctl_command};
 use crate::console::{self, say};
 use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
-use crate::{App, Failure, app, control, help, logtail, pidfile, process};
+use crate::{App, Failure, app, control, help, logtail, pidfile, process, view};
 
 /// How much longer than the service's own `stop_timeout` `stop` waits for the process to exit.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
@@ -20,6 +21,12 @@ const STOP_MARGIN: Duration = Duration::from_secs(5);
 /// How long `reload` waits for the daemon's answer (a reload asked while the tree starts waits
 /// for the start).
 const RELOAD_ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long `status`, `loglevel` and `settings` wait for the daemon's answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the daemon answered over its control socket: its reply's fields, or why it refused.
+type Answer = Result<Map<String, Value>, String>;
 
 /// The control command: `ginkgoctl`, or the application's own.
 pub(crate) fn ginkgoctl(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
@@ -47,6 +54,8 @@ pub(crate) fn ginkgoctl(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
         }
         Action::Reload => ctl.reload(),
         Action::Status => ctl.status(),
+        Action::LogLevel => ctl.loglevel(),
+        Action::Settings => ctl.settings(),
         Action::Log => logtail::print(&ctl.plan()?.logfile_or_default()),
         Action::Logtail => logtail::follow(&ctl.plan()?.logfile_or_default()),
     }
@@ -169,11 +178,11 @@ impl Ctl<'_> {
         say!("Reloading process {pid}...");
         // Asked over the control socket, the daemon answers how the reload went.
         let socket = self.control_socket()?;
-        let reply = match &socket {
-            Some(path) => control::ask(path, "reload", Default::default(), RELOAD_ANSWER_TIMEOUT)?,
+        let answer = match &socket {
+            Some(path) => ask_daemon(path, &daemon, "reload", Map::new(), RELOAD_ANSWER_TIMEOUT)?,
             None => None,
         };
-        let Some(reply) = reply else {
+        let Some(answer) = answer else {
             daemon.signal(Signal::HUP)?;
             let nowhere = socket.map_or_else(|| "known for a bare PID".into(), |path| format!("at {}", path.display()));
             console::write_stderr(&format!(
@@ -182,11 +191,7 @@ impl Ctl<'_> {
             ));
             return Ok(0);
         };
-        if reply.pid != Some(pid) {
-            let answered = reply.pid.map_or_else(|| "no PID".into(), |other| format!("PID {other}"));
-            return Err(Failure::failed(format!("the control socket answers for {answered}, not for process {pid}")));
-        }
-        let fields = reply.outcome.map_err(|reason| Failure::failed(format!("reload failed: {reason}")))?;
+        let fields = answer.map_err(|reason| Failure::failed(format!("reload failed: {reason}")))?;
         let warnings = fields.get("warnings").and_then(|w| w.as_array()).cloned().unwrap_or_default();
         for warning in warnings.iter().filter_map(|w| w.as_str()) {
             console::write_stderr(&format!("{}: warning: {warning}", app::ctl_name()));
@@ -204,19 +209,108 @@ impl Ctl<'_> {
         }
     }
 
+    /// Whether the daemon runs, as the pidfile says (the first line, and the exit code, as LSB
+    /// init scripts have them); then its tree, as the daemon says, or why it cannot be had.
     fn status(&self) -> Result<u8, Failure> {
-        match self.pid()? {
-            Lookup::Running(daemon) => {
-                say!("Process is running as {}.", daemon.pid());
-                Ok(0)
-            }
-            Lookup::Untrusted(why) => Err(Failure::denied(why)),
+        let (code, running) = match self.pid()? {
+            Lookup::Running(daemon) => (0, Some(daemon)),
+            Lookup::Untrusted(why) => return Err(Failure::denied(why)),
             not_running => {
-                say_not_running(&not_running);
-                Ok(if matches!(not_running, Lookup::Stale { .. }) { STATUS_STALE } else { STATUS_NOT_RUNNING })
+                let stale = match &not_running {
+                    Lookup::Stale { path, .. } => Some(path.display().to_string()),
+                    _ => None,
+                };
+                match self.args.json {
+                    true => say!("{}", json!({ "running": false, "stale_pidfile": stale })),
+                    false => say_not_running(&not_running),
+                }
+                return Ok(if stale.is_some() { STATUS_STALE } else { STATUS_NOT_RUNNING });
+            }
+        };
+        let Some(daemon) = running else { return Ok(code) };
+        let tree = self.ask_running(&daemon, "status", Map::new());
+        if self.args.json {
+            let document = match tree {
+                Ok(mut fields) => {
+                    for key in ["ok", "request", "pid"] {
+                        fields.remove(key);
+                    }
+                    json!({ "running": true, "pid": daemon.pid(), "tree": fields })
+                }
+                Err(why) => json!({ "running": true, "pid": daemon.pid(), "tree": null, "tree_unavailable": why }),
+            };
+            say!("{document}");
+            return Ok(code);
+        }
+        say!("Process is running as {}.", daemon.pid());
+        match tree {
+            Ok(fields) => view::tree_lines(&fields).iter().for_each(|line| say!("{line}")),
+            Err(why) => say!("The tree of services is unavailable: {why}."),
+        }
+        Ok(code)
+    }
+
+    /// `loglevel LEVEL [MODULE]`: the daemon logs at LEVEL until its next reload.
+    fn loglevel(&self) -> Result<u8, Failure> {
+        let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
+        let mut fields = Map::new();
+        if let Some(wanted) = &self.args.log_level {
+            fields.insert("level".into(), wanted.level.clone().into());
+            if let Some(module) = &wanted.module {
+                fields.insert("module".into(), module.clone().into());
             }
         }
+        let reply = self.ask_running(&daemon, "loglevel", fields).map_err(Failure::failed)?;
+        let said = |key: &str| reply.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
+        say!("Process {} now logs with the filter {} ({}).", daemon.pid(), said("filter"), said("lasts"));
+        Ok(0)
     }
+
+    /// `settings`: every setting in force in the daemon, and where its value came from.
+    fn settings(&self) -> Result<u8, Failure> {
+        let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
+        let reply = self.ask_running(&daemon, "settings", Map::new()).map_err(Failure::failed)?;
+        match self.args.json {
+            true => say!("{}", json!({ "pid": daemon.pid(), "settings": reply.get("settings") })),
+            false => view::settings_lines(&reply).iter().for_each(|line| say!("{line}")),
+        }
+        Ok(0)
+    }
+
+    /// Asks the running `daemon` over its control socket; why not, when it cannot be asked or
+    /// refuses.
+    fn ask_running(&self, daemon: &Daemon, request: &str, fields: Map<String, Value>) -> Answer {
+        let socket = self.control_socket().map_err(|failure| failure.to_string())?;
+        let Some(path) = socket else {
+            return Err("no control socket is known for a bare PID (give the TARGET, or -p with the pidfile)".into());
+        };
+        match ask_daemon(&path, daemon, request, fields, ANSWER_TIMEOUT) {
+            Ok(Some(answer)) => answer,
+            Ok(None) => Err(format!(
+                "no control socket at {} (a daemon older than this command, or its socket was removed)",
+                path.display()
+            )),
+            Err(failure) => Err(failure.to_string()),
+        }
+    }
+}
+
+/// Asks `daemon` `request` over the control socket at `path`; `None` when nothing listens
+/// there. A socket that answers for another process is an error.
+fn ask_daemon(
+    path: &Path,
+    daemon: &Daemon,
+    request: &str,
+    fields: Map<String, Value>,
+    timeout: Duration,
+) -> Result<Option<Answer>, Failure> {
+    let Some(reply) = control::ask(path, request, fields, timeout)? else { return Ok(None) };
+    let pid = daemon.pid();
+    if reply.pid != Some(pid) {
+        let answered = reply.pid.map_or_else(|| "no PID".into(), |other| format!("PID {other}"));
+        return Err(Failure::failed(format!("the control socket answers for {answered}, not for process {pid}")));
+    }
+    Ok(Some(reply.outcome))
 }
 
 /// `start` of a running daemon succeeds, as LSB init scripts say.

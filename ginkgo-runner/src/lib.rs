@@ -3,7 +3,8 @@
 //!
 //! An application registers its services under target names in a [`Registry`] and hands it to
 //! [`ginkgo_main`] (run a service, in the foreground or as a daemon) or [`ginkgoctl_main`]
-//! (start, stop, restart, reload, status, log, logtail a daemon). Under its own name, version,
+//! (start, stop, restart, reload, log, logtail a daemon; look inside it: status, loglevel,
+//! settings). Under its own name, version,
 //! environment prefix, default target and arguments, it builds an [`App`] instead, whose
 //! [`main`](App::main) and [`ctl_main`](App::ctl_main) are those two commands.
 //!
@@ -32,7 +33,7 @@
 //! | 2 | usage or configuration error (a refused file too): nothing was started or signalled | the same |
 //! | 3 | | not running |
 //! | 4 | not allowed: this user may not read the pidfile or signal the process | unknown: the pidfile cannot be trusted or read |
-//! | 7 | `reload`: not running | |
+//! | 7 | `reload`, `loglevel`, `settings`: not running | |
 //!
 //! (LSB gives `status` 2 for "dead, but a lock file exists"; a daemon's lock dies with it, so
 //! that state never arises, and 2 keeps its meaning here.) `ginkgo` also exits with 130 after a
@@ -47,6 +48,13 @@
 //! [`LOGLEVEL`] and [`LOGCONFIG`], written as text or JSON ([`LOGFORMAT`]) to standard error, a
 //! log file or several outputs, each behind a queue of its own so that logging never blocks or
 //! fails the service.
+//!
+//! # Looking inside a running daemon
+//!
+//! Every run listens on a control socket (see [`CONTROL_SOCKET`]) that `ginkgoctl status` (the
+//! live tree of services), `loglevel` and `settings` ask; with [`HEALTH_ADDRESS`] set, an HTTP
+//! endpoint answers `/livez`, `/readyz` and `/metrics` (Prometheus) from threads of the
+//! runner's own. The guide's chapter "Operating a running daemon" shows them all.
 
 mod app;
 mod args;
@@ -56,6 +64,7 @@ mod ctl;
 mod daemon;
 mod error;
 mod files;
+mod health;
 mod help;
 mod logging;
 mod logtail;
@@ -64,18 +73,21 @@ mod pidfile;
 mod plan;
 mod privileges;
 mod process;
+mod procstat;
 mod registry;
 mod reload;
 mod requests;
 mod settings;
 mod signals;
+mod tree;
+mod view;
 
 pub use app::{App, arguments};
 pub use error::Failure;
 pub use registry::Registry;
 pub use settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
-    STOP_TIMEOUT, UMASK, USER, Umask,
+    CONTROL_SOCKET, DAEMON, GROUP, HEALTH_ADDRESS, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat,
+    PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER, Umask,
 };
 
 use std::process::ExitCode;

@@ -18,7 +18,7 @@ mod output;
 
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,13 @@ const QUEUE_BYTES: usize = 1 << 20;
 /// How long, in all, a service process waits at exit for its log to be written out. A
 /// destination that takes longer (a pipe nobody reads) loses the rest.
 const EXIT_FLUSH: Duration = Duration::from_secs(2);
+
+/// How many levels `ginkgoctl loglevel` may set for modules between two installs (reloads):
+/// each one is a directive the filter keeps, so requests must not add them without end.
+const MAX_LIVE_LEVELS: usize = 100;
+
+/// The levels set live since the logger was last installed.
+static LIVE_LEVELS: AtomicUsize = AtomicUsize::new(0);
 
 /// The logger in place: what a reload replaces.
 struct Installed {
@@ -97,6 +104,7 @@ pub(crate) fn install(logger: Logger) -> Result<(), Failure> {
             log_panics();
         }
     }
+    LIVE_LEVELS.store(0, Ordering::SeqCst);
     for (output, warning) in logger.warnings {
         output.set_warning(warning);
     }
@@ -110,6 +118,37 @@ pub(crate) fn install(logger: Logger) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Sets `level` in the installed filter, for everything (`module` none: the level `loglevel`
+/// sets) or for `module` and the modules and targets below it (as `logconfig.levels` and
+/// `RUST_LOG` set one), until the next install: a reload puts the configured levels back.
+/// Returns the filter now in force, as `RUST_LOG` would spell it.
+pub(crate) fn set_level_live(level: LevelFilter, module: Option<&str>) -> Result<String, String> {
+    let installed = INSTALLED.get().ok_or("this process has no logger")?;
+    let directive = match module {
+        Some(module) => {
+            let target = |c: char| c.is_ascii_alphanumeric() || "_:.-".contains(c);
+            if module.is_empty() || module.len() > 256 || !module.chars().all(target) {
+                return Err(format!("`{module}` is not a module path or log target"));
+            }
+            if LIVE_LEVELS.fetch_add(1, Ordering::SeqCst) >= MAX_LIVE_LEVELS {
+                LIVE_LEVELS.fetch_sub(1, Ordering::SeqCst);
+                return Err(format!("{MAX_LIVE_LEVELS} module levels are set already; a reload resets them"));
+            }
+            format!("{module}={level}")
+        }
+        None => level.to_string(),
+    };
+    let directive = directive.parse().map_err(|err| format!("`{directive}` is not a filter directive: {err}"))?;
+    let unchanged = |err| format!("the level is unchanged: {err}");
+    installed.filter.modify(|filter| *filter = std::mem::take(filter).add_directive(directive)).map_err(unchanged)?;
+    let (most_verbose, text) = installed
+        .filter
+        .with_current(|filter| (filter.max_level_hint().unwrap_or(LevelFilter::TRACE), filter.to_string()))
+        .map_err(unchanged)?;
+    log::set_max_level(most_verbose.as_log());
+    Ok(text)
 }
 
 /// From now on a daemon's standard output and error go through a pipe to the writer of

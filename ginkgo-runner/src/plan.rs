@@ -11,8 +11,8 @@ use tracing_core::LevelFilter;
 use crate::error::chain;
 use crate::registry::normalize;
 use crate::settings::{
-    CONTROL_SOCKET, DAEMON, GROUP, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat, PIDFILE, RUNDIR,
-    STOP_TIMEOUT, UMASK, USER,
+    CONTROL_SOCKET, DAEMON, GROUP, HEALTH_ADDRESS, LOGCONFIG, LOGFILE, LOGFORMAT, LOGLEVEL, LogConfig, LogFormat,
+    PIDFILE, RUNDIR, STOP_TIMEOUT, UMASK, USER,
 };
 use crate::{App, Failure, Registry, control};
 
@@ -29,6 +29,8 @@ pub(crate) struct Plan {
     pub(crate) pidfile: PathBuf,
     /// Where `ginkgoctl` reaches the running process.
     pub(crate) control_socket: PathBuf,
+    /// Where the health endpoint listens, if it does.
+    pub(crate) health_address: Option<std::net::SocketAddr>,
     /// Where the log goes; `None` is stderr.
     pub(crate) logfile: Option<PathBuf>,
     pub(crate) log: LogPlan,
@@ -120,6 +122,7 @@ impl Plan {
             umask: UMASK.get(&config).0,
             identity: identity(USER.get(&config).as_deref(), GROUP.get(&config).as_deref())?,
             stop_timeout,
+            health_address: HEALTH_ADDRESS.get(&config),
             config,
             backend,
             daemon,

@@ -14,9 +14,11 @@ use crate::args::{Meta, RunArgs, run_command};
 use crate::console::{self, say};
 use crate::control::{Answers, ControlServer, SocketFile};
 use crate::daemon::{Forked, StatusPipe};
+use crate::health::HealthServer;
 use crate::pidfile::Pidfile;
 use crate::plan::Plan;
 use crate::requests::{Inbox, Request};
+use crate::tree::Tree;
 use crate::{App, Failure, daemon, files, help, logging, notify, privileges, reload, requests, signals};
 
 /// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
@@ -81,10 +83,15 @@ pub(crate) fn start_daemon(app: &App, plan: Plan) -> Result<u8, Failure> {
 
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
 fn run(app: &App, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
-    let outcome = prepare(&plan).and_then(|(pidfile, control, inbox)| {
-        let outcome = plan.backend.block_on(serve(app, &plan, &inbox, &mut pipe));
+    let outcome = prepare(&plan).and_then(|prepared| {
+        let Prepared { pidfile, control, health, inbox, tree } = prepared;
+        let outcome = plan.backend.block_on(serve(app, &plan, &inbox, &tree, &mut pipe));
         // Whoever still waits for a reload hears why there is none, before the socket closes.
         requests::answer(inbox.take_reload_waiters(), &Err("not reloaded: the daemon has stopped".into()));
+        if let Some(health) = health {
+            health.close();
+        }
+        tree.close();
         control.close();
         pidfile.remove();
         outcome
@@ -105,9 +112,19 @@ fn apply_umask(mask: u32) {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask as nix::libc::mode_t));
 }
 
-/// Process settings, logging, pidfile, control socket, signals: everything before the tree is
-/// built.
-fn prepare(plan: &Plan) -> Result<(Pidfile, ControlServer, Inbox), Failure> {
+/// What a process sets up before its tree is built, and takes down after.
+struct Prepared {
+    pidfile: Pidfile,
+    control: ControlServer,
+    health: Option<HealthServer>,
+    inbox: Inbox,
+    /// The tree, once built, for the control socket and the health endpoint.
+    tree: Arc<Tree>,
+}
+
+/// Process settings, logging, pidfile, health endpoint, control socket, signals: everything
+/// before the tree is built.
+fn prepare(plan: &Plan) -> Result<Prepared, Failure> {
     // Signals first: from here on a SIGTERM is a request to stop, not an abrupt end that would
     // leave a pidfile behind. One that came earlier was held back (`signals::hold`) and is
     // answered now.
@@ -127,26 +144,57 @@ fn prepare(plan: &Plan) -> Result<(Pidfile, ControlServer, Inbox), Failure> {
         log::warn!(target: "config", "{warning}");
     }
     let pidfile = Pidfile::create(&plan.pidfile)?;
-    let control = serve_control(plan, &inbox).inspect_err(|_| pidfile.remove())?;
+    let tree = Tree::new();
+    // Bound before the privilege drop, so that a port below 1024 can be.
+    let health = match plan.health_address {
+        Some(address) => Some(HealthServer::serve(address, tree.clone()).inspect_err(|_| pidfile.remove())?),
+        None => None,
+    };
+    let health_address = health.as_ref().map(HealthServer::address);
+    let control = serve_control(plan, &inbox, &tree, health_address).inspect_err(|_| {
+        if let Some(health) = &health {
+            health.close();
+        }
+        pidfile.remove();
+    })?;
     let _ = plan.config.clone().install();
-    Ok((pidfile, control, inbox))
+    Ok(Prepared { pidfile, control, health, inbox, tree })
 }
 
 /// The control socket, owned by the user the service will run as.
-fn serve_control(plan: &Plan, inbox: &Inbox) -> Result<ControlServer, Failure> {
+fn serve_control(
+    plan: &Plan,
+    inbox: &Inbox,
+    tree: &Arc<Tree>,
+    health: Option<std::net::SocketAddr>,
+) -> Result<ControlServer, Failure> {
     let identity = plan.identity.as_ref();
     let user = identity.and_then(|identity| identity.uid).unwrap_or_else(Uid::effective);
     let group = identity.map_or_else(Gid::effective, |identity| identity.gid);
     let socket = SocketFile::create(&plan.control_socket, user, group)?;
-    ControlServer::serve(socket, user, Answers { pid: std::process::id(), inbox: inbox.clone() })
+    let answers = Answers {
+        pid: std::process::id(),
+        inbox: inbox.clone(),
+        tree: tree.clone(),
+        config: plan.config.clone(),
+        health,
+    };
+    ControlServer::serve(socket, user, answers)
 }
 
-async fn serve(app: &App, plan: &Plan, inbox: &Inbox, pipe: &mut Option<StatusPipe>) -> Result<u8, Failure> {
+async fn serve(
+    app: &App,
+    plan: &Plan,
+    inbox: &Inbox,
+    tree: &Arc<Tree>,
+    pipe: &mut Option<StatusPipe>,
+) -> Result<u8, Failure> {
     let manager = plan.backend.manager();
     let sleeper = manager.clone();
     let Some(root) = app.registry.build(&plan.service, manager, plan.config.clone()) else {
         return Err(Failure::usage(format!("unknown service `{}`", plan.service)));
     };
+    tree.set_root(root.clone());
     log::info!(target: "runner", "starting {} on {}", plan.service, plan.backend);
     notify::status("starting");
 

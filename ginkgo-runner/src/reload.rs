@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::chain;
 use crate::plan::Plan;
-use crate::settings::{CONTROL_SOCKET, DAEMON, GROUP, LOGFILE, PIDFILE, RUNDIR, UMASK, USER};
+use crate::settings::{CONTROL_SOCKET, DAEMON, GROUP, HEALTH_ADDRESS, LOGFILE, PIDFILE, RUNDIR, UMASK, USER};
 use crate::{App, logging, notify};
 
 /// What a reload that applied changed beyond the values services read.
@@ -74,7 +74,8 @@ fn apply(app: &App, plan: &Plan) -> Result<Reloaded, String> {
 /// `service`, `async` and `daemon` decide what runs, on which runtime, in which process;
 /// `user` and `group` are given up for good once the tree is ready; the pidfile, the log file,
 /// the control socket and `rundir` are made or entered at the start (and `ginkgoctl` looks for
-/// the first three where the configuration says); `umask` shaped the files made at the start.
+/// the first three where the configuration says), and so is the health endpoint's listening
+/// socket; `umask` shaped the files made at the start.
 fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
     [
         changed("service", &old.service(), &new.service()),
@@ -85,6 +86,7 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
         changed_setting(&PIDFILE, old, new),
         changed_setting(&LOGFILE, old, new),
         changed_setting(&CONTROL_SOCKET, old, new),
+        changed_setting(&HEALTH_ADDRESS, old, new),
         changed_setting(&RUNDIR, old, new),
         changed_setting(&UMASK, old, new),
     ]

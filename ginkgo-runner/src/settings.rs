@@ -1,5 +1,6 @@
 //! The runner's own settings, listed by `ginkgo -h TARGET` with the service's.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use ginkgo::setting;
@@ -21,6 +22,12 @@ setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
     name: "control_socket",
     default: None,
     help: "Path to the control socket the control command talks to (by default beside the pidfile,\n.pid replaced by .sock)",
+});
+
+setting!(pub static HEALTH_ADDRESS: Option<SocketAddr> {
+    name: "health_address",
+    default: None,
+    help: "Where the HTTP health endpoint listens (/livez, /readyz, /metrics): an address and port,\n127.0.0.1:8081 or [::]:8081; off when unset",
 });
 
 setting!(pub static LOGFILE: Option<PathBuf> {

@@ -12,6 +12,7 @@ use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
 use super::group::Group;
+use super::origin::{Layers, Origin};
 use super::read::ReadError;
 use super::setting::{Declared, declared};
 use super::source::{ConfigFile, insert_dotted, leaf_paths};
@@ -84,6 +85,10 @@ pub(crate) struct Values {
     pub(crate) merged: Dict,
     slots: Vec<Option<Slot>>,
     warnings: Vec<String>,
+    /// The config file as it was read, for the lines of its values.
+    file: Option<ConfigFile>,
+    /// The environment variables' prefix, for their names.
+    env_prefix: String,
 }
 
 struct Slot {
@@ -309,10 +314,53 @@ impl Config {
         &self.inner.changed
     }
 
-    /// The current value of a setting as configuration syntax, for help output.
-    pub(crate) fn shown(&self, declared: &Declared) -> Option<Value> {
+    /// The current value of `setting` as configuration syntax, as its type understood it
+    /// (`"077"` for `--set umask=0o077`): what help output shows. `None` for a setting declared
+    /// after this configuration was loaded. A [secret](Declared::is_secret) setting's value too:
+    /// whatever shows it to people masks it, as help output does.
+    pub fn shown(&self, setting: &Declared) -> Option<Value> {
+        let declared = setting;
         let index = declared.index.get()?;
         self.inner.values.load().slots.get(*index)?.as_ref().map(|s| s.shown.clone())
+    }
+}
+
+impl Config {
+    /// Where the current value of `setting` came from: one [`Origin`], under the setting's
+    /// name, when one layer gave all of it; one for each key of a table whose keys came from
+    /// different layers, under the key's dotted name. Empty for a setting declared after this
+    /// configuration was loaded.
+    ///
+    /// ```
+    /// use ginkgo::{setting, Config};
+    /// use ginkgo::config::Origin;
+    ///
+    /// setting!(pub static PORT: u16 { name: "origins.port", default: 80, help: "Port" });
+    /// setting!(pub static HOST: String { name: "origins.host", default: "::".into(), help: "Host" });
+    /// setting!(pub static LEVEL: String { name: "origins.level", default: "info".into(), help: "Level" });
+    /// setting!(pub static NAME: String { name: "origins.name", default: "app".into(), help: "Name" });
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let file = dir.path().join("app.toml");
+    /// std::fs::write(&file, "[origins]\nhost = \"127.0.0.1\"\n\nport = 8080\n")?;
+    /// # // SAFETY: doctests are processes of their own; no other thread reads the environment.
+    /// # unsafe { std::env::set_var("MYAPP_ORIGINS__LEVEL", "debug") };
+    /// let config = Config::builder().env_prefix("MYAPP_").file(&file).set("origins.host", "::1").load()?;
+    ///
+    /// let in_file = Origin::File { path: file.clone(), line: Some(4) };
+    /// assert_eq!(config.origins(PORT.declared()), [("origins.port".to_string(), in_file)]);
+    /// assert_eq!(config.origins(HOST.declared()), [("origins.host".to_string(), Origin::Set)]);
+    /// let variable = Origin::Environment { variable: "MYAPP_ORIGINS__LEVEL".into() };
+    /// assert_eq!(config.origins(LEVEL.declared()), [("origins.level".to_string(), variable)]);
+    /// assert_eq!(config.origins(NAME.declared())[0].1.to_string(), "default");
+    /// assert_eq!(config.origins(PORT.declared())[0].1.to_string(), format!("{}:4", file.display()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn origins(&self, setting: &Declared) -> Vec<(String, Origin)> {
+        let Some(index) = setting.index.get() else { return Vec::new() };
+        let values = self.inner.values.load();
+        let Some(slot) = values.slots.get(*index).and_then(Option::as_ref) else { return Vec::new() };
+        values.layers().origins(setting.name, &slot.raw)
     }
 }
 
@@ -354,7 +402,18 @@ impl Provider for Defaults {
 
 impl Values {
     fn empty() -> Values {
-        Values { figment: Figment::new(), merged: Dict::new(), slots: Vec::new(), warnings: Vec::new() }
+        Values {
+            figment: Figment::new(),
+            merged: Dict::new(),
+            slots: Vec::new(),
+            warnings: Vec::new(),
+            file: None,
+            env_prefix: ENV_PREFIX.to_string(),
+        }
+    }
+
+    fn layers(&self) -> Layers<'_> {
+        Layers { figment: &self.figment, file: self.file.as_ref(), env_prefix: &self.env_prefix }
     }
 
     fn build(sources: &Sources, previous: Option<&Values>) -> Result<Values, ConfigError> {
@@ -378,6 +437,7 @@ impl Values {
 
         // Merge the layers once; each setting then reads its own part.
         let root = figment.find_value("").map_err(|err| ConfigError::new(err.to_string()))?;
+        let layers = Layers { figment: &figment, file: file.as_ref(), env_prefix: sources.env_prefix() };
         let mut slots = Vec::new();
         for declared in declared() {
             let raw = root.find_ref(declared.name).cloned().unwrap_or_else(|| declared.default_value());
@@ -386,7 +446,7 @@ impl Values {
                 let within = std::mem::take(&mut err.path);
                 err.path = declared.name.split('.').map(String::from).chain(within).collect();
                 let origin = figment.get_metadata(err.tag.unwrap_or_else(|| raw.tag()));
-                describe(&err, origin, declared, file.as_ref(), sources.env_prefix())
+                describe(&err, origin, declared, &layers)
             })?;
             let version = match previous.and_then(|p| p.slots.get(slots.len())).and_then(Option::as_ref) {
                 Some(old) if old.raw == raw => old.version,
@@ -396,7 +456,8 @@ impl Values {
             slots.push(Some(Slot { value, raw, shown, version }));
         }
         let merged = root.into_dict().unwrap_or_default();
-        Ok(Values { figment, merged, slots, warnings })
+        let env_prefix = sources.env_prefix().to_string();
+        Ok(Values { figment, merged, slots, warnings, file, env_prefix })
     }
 
     fn log_warnings(&self) {
@@ -433,25 +494,13 @@ fn unknown_keys(keys: &[String], source: &str) -> Vec<String> {
 }
 
 /// One line naming where the bad value came from, the setting, the expected type and the value.
-fn describe(
-    err: &ReadError,
-    origin: Option<&Metadata>,
-    declared: &Declared,
-    file: Option<&ConfigFile>,
-    env_prefix: &str,
-) -> ConfigError {
-    let place = match (origin, file) {
-        (Some(meta), Some(file)) if matches!(&meta.source, Some(figment::Source::File(p)) if *p == file.path) => {
-            match file.line_of(&err.path) {
-                Some(line) => format!("{}:{line}", file.path.display()),
-                None => file.path.display().to_string(),
-            }
-        }
-        (Some(meta), _) if meta.name == "environment" => {
-            format!("environment variable {}", env_var_of(&err.path, env_prefix))
-        }
-        (Some(meta), _) => meta.name.to_string(),
-        (None, _) => String::new(),
+fn describe(err: &ReadError, origin: Option<&Metadata>, declared: &Declared, layers: &Layers<'_>) -> ConfigError {
+    let place = match origin {
+        Some(meta) => match layers.origin_of(Some(meta), &err.path) {
+            Origin::Default => meta.name.to_string(),
+            known => known.to_string(),
+        },
+        None => String::new(),
     };
     let full = err.path.join(".");
     let what = match &err.kind {
@@ -481,16 +530,4 @@ fn describe(
     };
     let line = if place.is_empty() { what } else { format!("{place}: {what}") };
     ConfigError::new(line)
-}
-
-/// The environment variable (starting with `prefix`) that set the value at `path`: the one for
-/// the longest part of the path that names a variable (a list or table given as text is one
-/// variable).
-fn env_var_of(path: &[String], prefix: &str) -> String {
-    let name = |parts: &[String]| format!("{prefix}{}", parts.join("__").to_uppercase());
-    (1..=path.len())
-        .rev()
-        .map(|len| name(&path[..len]))
-        .find(|var| std::env::var_os(var).is_some())
-        .unwrap_or_else(|| name(path))
 }

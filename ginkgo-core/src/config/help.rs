@@ -5,11 +5,14 @@ use figment::value::Value;
 use super::Config;
 use super::setting::declared;
 
+/// What stands for a secret setting's value.
+pub const SECRET: &str = "(secret)";
+
 /// The narrowest name column, as the original runner printed it.
 const MIN_NAME_WIDTH: usize = 14;
 
 /// `config settings:` then one line per setting: name, help, `(valid range)` if it declares one,
-/// `[current value]`. The name
+/// `[current value]` (`[(secret)]` for a secret one). The name
 /// column is as wide as the longest name (at least 14), and a help text's later lines are
 /// indented to the help column.
 pub(crate) fn render(config: &Config) -> String {
@@ -24,7 +27,8 @@ pub(crate) fn render(config: &Config) -> String {
         if let Some(valid) = declared.valid() {
             help.push_str(&format!(" ({valid})"));
         }
-        out.push_str(&format!("  {:<width$} {help} [{}]\n", declared.name, render_value(&current)));
+        let shown = if declared.is_secret() { SECRET.to_string() } else { render_value(&current) };
+        out.push_str(&format!("  {:<width$} {help} [{shown}]\n", declared.name));
     }
     out
 }

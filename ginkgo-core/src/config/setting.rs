@@ -62,6 +62,26 @@ use super::watch::Watch;
 /// assert_eq!(err.to_string(), "--set: setting `example.name`: the name is empty");
 /// assert_eq!(TIMEOUT.declared().valid().as_deref(), Some("0.001 to 3600.0"));
 /// ```
+///
+/// A setting whose value must not be shown (a password, a token) says `secret: true`, last:
+/// help output and the runner's `ginkgoctl settings` show `(secret)` instead of its value, and
+/// still say where it came from.
+///
+/// ```
+/// use ginkgo::{setting, Config};
+///
+/// setting!(pub static TOKEN: String {
+///     name: "example.token",
+///     default: String::new(),
+///     help: "The upstream's access token",
+///     secret: true,
+/// });
+///
+/// let config = Config::builder().env(false).set("example.token", "s3cr3t").load().unwrap();
+/// assert_eq!(TOKEN.get(&config), "s3cr3t");
+/// assert!(TOKEN.declared().is_secret());
+/// assert!(!config.help().contains("s3cr3t"));
+/// ```
 #[macro_export]
 macro_rules! setting {
     (
@@ -72,6 +92,7 @@ macro_rules! setting {
             help: $help:literal
             $(, range: $range:expr)?
             $(, check: $check:expr)?
+            $(, secret: $secret:expr)?
             $(,)?
         }
     ) => {
@@ -89,7 +110,7 @@ macro_rules! setting {
                     $( &|v: &$ty| $crate::config::__private::passes(v, $check), )?
                 ]),
                 || None $( .or(Some($crate::config::__private::range_text::<$ty>($range))) )?,
-            );
+            ) $( .__secret($secret) )?;
             $crate::config::__private::inventory::submit! {
                 $crate::config::__private::Registered(&DECLARED)
             }
@@ -201,6 +222,8 @@ pub struct Declared {
     default: fn() -> Value,
     pub(crate) extract: Extract,
     valid: fn() -> Option<String>,
+    /// Its value is never shown (`secret: true`).
+    secret: bool,
     /// Position in the process-wide list of settings, fixed on first use.
     pub(crate) index: OnceLock<usize>,
 }
@@ -215,7 +238,13 @@ impl Declared {
         extract: Extract,
         valid: fn() -> Option<String>,
     ) -> Self {
-        Declared { name, help, type_name, default, extract, valid, index: OnceLock::new() }
+        Declared { name, help, type_name, default, extract, valid, secret: false, index: OnceLock::new() }
+    }
+
+    #[doc(hidden)]
+    pub const fn __secret(mut self, secret: bool) -> Self {
+        self.secret = secret;
+        self
     }
 
     /// The dotted name.
@@ -236,6 +265,11 @@ impl Declared {
     /// The default, as a configuration value.
     pub fn default_value(&self) -> Value {
         (self.default)()
+    }
+
+    /// True for a setting declared `secret: true`, whose value is never shown.
+    pub fn is_secret(&self) -> bool {
+        self.secret
     }
 
     /// The range of values it accepts, when it declares one: `1 to 60000`.
