@@ -13,6 +13,7 @@ ginkgo_core::setting!(
         name: "async",
         default: Backend::default().name().to_string(),
         help: "The async backend that runs the services: tokio, smol, async-std or threads\n(those compiled into this build)",
+        restart: true,
     }
 );
 

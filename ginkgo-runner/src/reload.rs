@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use ginkgo::{ASYNC, Config, Context, Setting};
+use ginkgo::config::all_settings;
+use ginkgo::{Config, Context};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::error::chain;
 use crate::plan::Plan;
-use crate::settings::{CONTROL_SOCKET, DAEMON, GROUP, HEALTH_ADDRESS, LOGFILE, PIDFILE, RUNDIR, UMASK, USER};
 use crate::{App, logging, notify};
 
 /// What a reload that applied changed beyond the values services read.
@@ -67,39 +66,27 @@ fn apply(app: &App, plan: &Plan) -> Result<Reloaded, String> {
     Ok(Reloaded { warnings, stop_timeout: new.stop_timeout })
 }
 
-/// The settings the runner uses only while it starts: a reload keeps their new values in the
-/// configuration, but the process goes on as it started until a restart. (`loglevel`,
-/// `logconfig` and `stop_timeout` apply at once.)
+/// The settings read only as the program starts (declared `restart: true`, the runner's own
+/// among them): a reload keeps their new values in the configuration, but the process goes on
+/// as it started until a restart. One warning for each that changed. (`loglevel`, `logconfig`,
+/// `logformat` and `stop_timeout` apply at once.)
 ///
-/// `service`, `async` and `daemon` decide what runs, on which runtime, in which process;
-/// `user` and `group` are given up for good once the tree is ready; the pidfile, the log file,
-/// the control socket and `rundir` are made or entered at the start (and `ginkgoctl` looks for
-/// the first three where the configuration says), and so is the health endpoint's listening
-/// socket; `umask` shaped the files made at the start.
+/// The runner's: `async` and `daemon` decide the runtime and the process; `user` and `group`
+/// are given up for good once the tree is ready; the pidfile, the log file, the control socket,
+/// the health endpoint and `rundir` are made, bound or entered at the start (and `ginkgoctl`
+/// looks for the first three where the configuration says); `umask` shaped the files made at
+/// the start. `service`, not a setting, decides what runs.
 fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
-    [
-        changed("service", &old.service(), &new.service()),
-        changed_setting(&ASYNC, old, new),
-        changed_setting(&DAEMON, old, new),
-        changed_setting(&USER, old, new),
-        changed_setting(&GROUP, old, new),
-        changed_setting(&PIDFILE, old, new),
-        changed_setting(&LOGFILE, old, new),
-        changed_setting(&CONTROL_SOCKET, old, new),
-        changed_setting(&HEALTH_ADDRESS, old, new),
-        changed_setting(&RUNDIR, old, new),
-        changed_setting(&UMASK, old, new),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-fn changed_setting<T>(setting: &'static Setting<T>, old: &Config, new: &Config) -> Option<String>
-where
-    T: DeserializeOwned + Serialize + Clone + PartialEq + Send + Sync + 'static,
-{
-    changed(setting.name(), &setting.get(old), &setting.get(new))
+    let service = changed("service", &old.service(), &new.service());
+    let settings = all_settings().iter().filter(|declared| declared.needs_restart()).filter_map(|declared| {
+        let (before, after) = (old.shown(declared), new.shown(declared));
+        match (before == after, declared.is_secret()) {
+            (true, _) => None,
+            (false, true) => Some(format!("setting `{}` changed: takes effect on restart", declared.name())),
+            (false, false) => changed(declared.name(), &before, &after),
+        }
+    });
+    service.into_iter().chain(settings).collect()
 }
 
 fn changed<T: Serialize + PartialEq>(name: &str, old: &T, new: &T) -> Option<String> {
@@ -127,10 +114,41 @@ mod tests {
         assert_eq!(
             restart_only_changes(&old, &new),
             [
-                "setting `user` changed from unset to \"nobody\": takes effect on restart",
                 "setting `umask` changed from \"022\" to \"077\": takes effect on restart",
+                "setting `user` changed from unset to \"nobody\": takes effect on restart",
             ]
         );
         assert!(restart_only_changes(&new, &new).is_empty());
+    }
+
+    ginkgo::setting!(static LISTEN: String {
+        name: "reload_test.listen",
+        default: "127.0.0.1:1".to_string(),
+        help: "A service's address, read as it starts",
+        restart: true,
+    });
+
+    ginkgo::setting!(static KEY: String {
+        name: "reload_test.key",
+        default: String::new(),
+        help: "A secret read as the service starts",
+        secret: true,
+        restart: true,
+    });
+
+    #[test]
+    fn any_setting_declared_restart_only_is_reported_and_a_secret_one_without_its_values() {
+        let old = Config::builder().env(false).load().unwrap();
+        let new =
+            Config::builder().env(false).set("reload_test.listen", "127.0.0.1:2").set("reload_test.key", "s3cr3t");
+        let warnings = restart_only_changes(&old, &new.load().unwrap());
+        assert_eq!(
+            warnings,
+            [
+                "setting `reload_test.key` changed: takes effect on restart",
+                "setting `reload_test.listen` changed from \"127.0.0.1:1\" to \"127.0.0.1:2\": takes effect on restart",
+            ]
+        );
+        assert!(LISTEN.declared().needs_restart() && KEY.declared().is_secret());
     }
 }

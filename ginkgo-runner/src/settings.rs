@@ -10,30 +10,35 @@ setting!(pub static DAEMON: bool {
     name: "daemon",
     default: false,
     help: "True or false: whether to run as a daemon (also -d)",
+    restart: true,
 });
 
 setting!(pub static PIDFILE: Option<PathBuf> {
     name: "pidfile",
     default: None,
     help: "Path to the pidfile (by default `~/.<service>.pid`), written in the foreground too",
+    restart: true,
 });
 
 setting!(pub static CONTROL_SOCKET: Option<PathBuf> {
     name: "control_socket",
     default: None,
     help: "Path to the control socket the control command talks to (by default beside the pidfile,\n.pid replaced by .sock)",
+    restart: true,
 });
 
 setting!(pub static HEALTH_ADDRESS: Option<SocketAddr> {
     name: "health_address",
     default: None,
     help: "Where the HTTP health endpoint listens (/livez, /readyz, /metrics): an address and port,\n127.0.0.1:8081 or [::]:8081; off when unset",
+    restart: true,
 });
 
 setting!(pub static LOGFILE: Option<PathBuf> {
     name: "logfile",
     default: None,
     help: "Path to the log file; when daemonized it defaults to `~/.<service>.log`,\nin the foreground the log goes to stderr",
+    restart: true,
 });
 
 setting!(pub static LOGLEVEL: String {
@@ -58,24 +63,28 @@ setting!(pub static RUNDIR: Option<PathBuf> {
     name: "rundir",
     default: None,
     help: "Change to this directory before running",
+    restart: true,
 });
 
 setting!(pub static UMASK: Umask {
     name: "umask",
     default: Umask(0o022),
     help: "File mode creation mask, in octal (\"027\" or 0o027)",
+    restart: true,
 });
 
 setting!(pub static USER: Option<String> {
     name: "user",
     default: None,
     help: "Run as this user once the service is ready (name or uid)",
+    restart: true,
 });
 
 setting!(pub static GROUP: Option<String> {
     name: "group",
     default: None,
     help: "Run as this group once the service is ready (name or gid)",
+    restart: true,
 });
 
 /// The longest wait, in seconds, that `stop_timeout` and `ginkgoctl --timeout` accept: a day.

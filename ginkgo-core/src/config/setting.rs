@@ -82,6 +82,24 @@ use super::watch::Watch;
 /// assert!(TOKEN.declared().is_secret());
 /// assert!(!config.help().contains("s3cr3t"));
 /// ```
+///
+/// A setting the program reads only as it starts (an address to listen on, a user to become)
+/// says `restart: true`, after `secret` if both are given. A reload that changes it still puts
+/// the new value in the configuration, but what was built from the old one goes on: the runner
+/// says so, one warning per setting, ending `takes effect on restart`.
+///
+/// ```
+/// use ginkgo::setting;
+///
+/// setting!(pub static LISTEN: String {
+///     name: "example.listen",
+///     default: "127.0.0.1:8080".to_string(),
+///     help: "Where the server listens",
+///     restart: true,
+/// });
+///
+/// assert!(LISTEN.declared().needs_restart());
+/// ```
 #[macro_export]
 macro_rules! setting {
     (
@@ -93,6 +111,7 @@ macro_rules! setting {
             $(, range: $range:expr)?
             $(, check: $check:expr)?
             $(, secret: $secret:expr)?
+            $(, restart: $restart:expr)?
             $(,)?
         }
     ) => {
@@ -110,7 +129,7 @@ macro_rules! setting {
                     $( &|v: &$ty| $crate::config::__private::passes(v, $check), )?
                 ]),
                 || None $( .or(Some($crate::config::__private::range_text::<$ty>($range))) )?,
-            ) $( .__secret($secret) )?;
+            ) $( .__secret($secret) )? $( .__restart($restart) )?;
             $crate::config::__private::inventory::submit! {
                 $crate::config::__private::Registered(&DECLARED)
             }
@@ -224,6 +243,8 @@ pub struct Declared {
     valid: fn() -> Option<String>,
     /// Its value is never shown (`secret: true`).
     secret: bool,
+    /// Read only as the program starts (`restart: true`).
+    restart: bool,
     /// Position in the process-wide list of settings, fixed on first use.
     pub(crate) index: OnceLock<usize>,
 }
@@ -238,12 +259,28 @@ impl Declared {
         extract: Extract,
         valid: fn() -> Option<String>,
     ) -> Self {
-        Declared { name, help, type_name, default, extract, valid, secret: false, index: OnceLock::new() }
+        Declared {
+            name,
+            help,
+            type_name,
+            default,
+            extract,
+            valid,
+            secret: false,
+            restart: false,
+            index: OnceLock::new(),
+        }
     }
 
     #[doc(hidden)]
     pub const fn __secret(mut self, secret: bool) -> Self {
         self.secret = secret;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __restart(mut self, restart: bool) -> Self {
+        self.restart = restart;
         self
     }
 
@@ -270,6 +307,12 @@ impl Declared {
     /// True for a setting declared `secret: true`, whose value is never shown.
     pub fn is_secret(&self) -> bool {
         self.secret
+    }
+
+    /// True for a setting read only as the program starts (`restart: true`): a new value
+    /// takes effect on the next start, not at a reload.
+    pub fn needs_restart(&self) -> bool {
+        self.restart
     }
 
     /// The range of values it accepts, when it declares one: `1 to 60000`.
