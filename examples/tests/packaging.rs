@@ -308,13 +308,13 @@ fn the_image_runs_what_the_unit_runs() {
     let instruction = |name: &str| -> Vec<&str> {
         dockerfile.lines().filter_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).map(str::trim).collect()
     };
-    let exec_form = |text: &str| -> Vec<String> {
-        let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).expect("exec form, [\"…\"]");
-        inner.split(',').map(|word| word.trim().trim_matches('"').to_string()).collect()
-    };
     let entrypoint = exec_form(instruction("ENTRYPOINT").last().expect("an ENTRYPOINT"));
     let cmd = exec_form(instruction("CMD").last().expect("a CMD"));
-    assert_eq!([entrypoint, cmd].concat(), start, "the image's command is the unit's ExecStart=");
+    // The same command, with the health endpoint its health check asks added on the command
+    // line: the configuration file they share opens no port.
+    let mut with_health = start.clone();
+    with_health.splice(1..1, ["--set".to_string(), format!("health_address={HEALTH_ADDRESS}")]);
+    assert_eq!([entrypoint, cmd].concat(), with_health, "the image's command is the unit's ExecStart=");
     let config = &start[1];
     assert!(
         instruction("COPY")
@@ -326,4 +326,45 @@ fn the_image_runs_what_the_unit_runs() {
     let froms = instruction("FROM");
     assert_eq!(froms.len(), 2, "a build stage and a run stage: {froms:?}");
     assert!(froms[0].starts_with("rust:") && froms[0].ends_with(" AS build"), "{froms:?}");
+}
+
+/// Where the image's health endpoint listens (its CMD's `--set health_address=…`).
+const HEALTH_ADDRESS: &str = "127.0.0.1:8081";
+
+/// A Dockerfile instruction's JSON array (exec form): `["a", "b"]`.
+fn exec_form(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_else(|err| panic!("exec form, [\"…\"]: {err}: {text}"))
+}
+
+#[test]
+fn the_image_health_check_passes_while_the_daemon_runs_and_fails_once_it_is_gone() {
+    let dockerfile = std::fs::read_to_string(packaging("Dockerfile")).unwrap();
+    // HEALTHCHECK's options, then `CMD [...]`, over two lines joined by a backslash.
+    let joined = dockerfile.replace("\\\n", " ");
+    let line = joined.lines().find(|l| l.starts_with("HEALTHCHECK ")).expect("a HEALTHCHECK");
+    let check = exec_form(line.split_once(" CMD ").expect("HEALTHCHECK … CMD [...]").1.trim());
+    assert_eq!(check[0], "bash", "a shell every Debian image has: {check:?}");
+    // The image's port, swapped for a free one so that the test can run beside anything.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let check: Vec<String> =
+        check.iter().map(|word| word.replace("127.0.0.1/8081", &format!("127.0.0.1/{port}"))).collect();
+    assert!(check[2].contains(&format!("/dev/tcp/127.0.0.1/{port}")) && check[2].contains("/livez"), "{check:?}");
+    let healthy = || Command::new(&check[0]).args(&check[1..]).status().unwrap().success();
+
+    let home = Home::new();
+    let mut command = home.command(ginkgo());
+    command.args(["--set", &format!("health_address={address}"), "--set", "pidfile=hello.pid"]);
+    command.arg(shipped("/etc/ginkgo-hello/hello.conf.toml"));
+    command.current_dir(home.path());
+    let mut run = Running::start(command);
+    run.stderr.wait_contains("service.HelloWorld is ready");
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !healthy() {
+        assert!(std::time::Instant::now() < deadline, "the health check never passed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run.signal(SIGTERM);
+    assert_eq!(run.exit_code(), 0);
+    assert!(!healthy(), "the check fails once nothing answers");
 }
