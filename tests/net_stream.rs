@@ -513,8 +513,9 @@ fn the_native_servers_hand_out_their_runtimes_streams() {
     // async-std's server and client, under async-std (tokio, smol and threads have doctests).
     let backend = Backend::AsyncStd;
     backend.block_on(async {
-        use ginkgo_asyncstd::{AsyncStd, StreamServer};
-        let server = StreamServer::<AsyncStd>::new("127.0.0.1:0", |mut stream, peer, _ctx| async move {
+        let server = ginkgo_asyncstd::StreamServer::new("127.0.0.1:0", |mut connection, _ctx| async move {
+            let peer = connection.peer_addr().clone();
+            let ginkgo_asyncstd::Stream::Tcp(stream) = connection.get_mut() else { panic!("a TCP stream") };
             stream.write_all(format!("you are {peer}\n").as_bytes()).await?;
             Ok(())
         });
@@ -534,7 +535,7 @@ fn the_tokio_services_refuse_other_backends() {
         if backend.name() == "tokio" {
             return;
         }
-        let server = backend.service(ginkgo_tokio::StreamServer::new("127.0.0.1:0", |_, _, _| async { Ok(()) }));
+        let server = backend.service(ginkgo_tokio::StreamServer::new("127.0.0.1:0", |_, _| async { Ok(()) }));
         let err = within(backend, "start", server.start()).await.unwrap_err();
         assert_eq!(
             err.chain().to_string(),
