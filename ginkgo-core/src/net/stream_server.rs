@@ -129,7 +129,8 @@ impl<T: Transport> Service for StreamServer<T> {
 /// What a stream server does with its listener: accepts connections until the service begins
 /// to stop, at most `cap` open at once ([`accept_until_stopping`]), and runs `handler` on each,
 /// once its handshake is done, as a task of the service counted in its gauge `connections`
-/// ([`spawn_connection`]).
+/// ([`spawn_connection`]). A connection whose handshake fails is closed and logged at debug
+/// level.
 async fn serve_connections<T: Transport>(
     ctx: Context,
     transport: Arc<T>,
@@ -147,7 +148,15 @@ async fn serve_connections<T: Transport>(
                 spawn_connection(&ctx, open, what, move |ctx| handler(Connection::new(stream, peer), ctx));
             }
             Handshake::Pending(handshaking) => spawn_connection(&ctx, open, what, move |ctx| async move {
-                let stream = handshaking.await?;
+                let stream = match handshaking.await {
+                    Ok(stream) => stream,
+                    Err(err) => {
+                        // A client that cannot or will not shake hands (a scanner, a wrong
+                        // protocol): its connection is closed, and nothing failed here.
+                        log::debug!("{}: connection from {peer}: handshake failed: {err}", ctx.path());
+                        return Ok(());
+                    }
+                };
                 handler(Connection::new(stream, peer), ctx).await
             }),
         }
