@@ -3,13 +3,15 @@
 //! files at the path, the file's removal at the stop, and a client that reconnects.
 //!
 //! The tests talk to the services with blocking `std::os::unix::net` sockets from the test's
-//! own thread; each makes its sockets in a folder of its own.
+//! own thread; each makes its sockets in a folder of its own. The log capture and the named
+//! roots are the limits tests' (`limits_support`).
+
+mod limits_support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -17,41 +19,8 @@ use futures::channel::mpsc;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, PeerAddr, StreamClient, StreamServer};
 use ginkgo::testing::{DEADLINE, each_backend, until, within};
-use ginkgo::{Backend, Backoff, Config, Context, ErrorKind, Service, ServiceHandle};
-
-/// Every log line of this test binary; tests tell theirs apart by their services' paths.
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        LINES.lock().unwrap().push(format!("{} {}", record.level(), record.args()));
-    }
-    fn flush(&self) {}
-}
-
-/// The log lines so far that mention `text`.
-fn logged(text: &str) -> Vec<String> {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&Capture).unwrap();
-        log::set_max_level(log::LevelFilter::Debug);
-    });
-    LINES.lock().unwrap().iter().filter(|line| line.contains(text)).cloned().collect()
-}
-
-/// A root with a name of its own, so that its tree's log lines can be told apart.
-struct Named(&'static str);
-
-impl Service for Named {
-    fn name(&self) -> String {
-        self.0.to_string()
-    }
-}
+use ginkgo::{Backend, Backoff, Config, Context, ErrorKind, ServiceHandle};
+use limits_support::{Named, capture_log, logged};
 
 /// A folder of its own for one test on one backend, and the socket path in it.
 fn socket_in(folder: &tempfile::TempDir) -> (PathBuf, String) {
@@ -127,7 +96,7 @@ fn a_server_and_a_client_talk_over_a_unix_socket_and_each_sees_the_other_process
     each_backend(|backend| async move {
         let folder = tempfile::tempdir().unwrap();
         let (path, address) = socket_in(&folder);
-        logged("");
+        capture_log();
         let root = format!("Unix{backend}").leak();
         let (app, server) = start(backend, root, echo_server(&address)).await;
         assert_eq!(server.service().local_path(), Some(path.clone()));
@@ -167,7 +136,7 @@ fn a_server_and_a_client_talk_over_a_unix_socket_and_each_sees_the_other_process
         drop(plain);
         until(backend, "connections closed", || server.gauge("connections").get() == 0).await;
         within(backend, "stop", app.stop()).await.unwrap();
-        let lines = logged(&format!("{root}/StreamServer"));
+        let lines = logged(&format!("{root}/StreamServer"), "");
         let said = |text: &str| lines.iter().any(|line| line.contains(text));
         assert!(said(&format!("INFO {root}/StreamServer: listening on {address}")), "{lines:#?}");
         assert!(said(&format!("DEBUG {root}/StreamServer: connection from {}", me_on(&path))), "{lines:#?}");
@@ -210,12 +179,12 @@ fn a_stale_socket_is_replaced() {
         let (path, address) = socket_in(&folder);
         drop(UnixListener::bind(&path).unwrap()); // its file stays, and nothing listens on it
         assert!(UnixStream::connect(&path).is_err());
-        logged("");
+        capture_log();
         let root = format!("Stale{backend}").leak();
         let (app, _server) = start(backend, root, echo_server(&address)).await;
         let mut client = connect(&path);
         assert_eq!(read_line(&mut client), format!("you are {}\n", me_on(&path)));
-        assert_eq!(logged(&format!("removing the stale socket {}", path.display())).len(), 1);
+        assert_eq!(logged("removing the stale socket", &path.display().to_string()).len(), 1);
         drop(client);
         within(backend, "stop", app.stop()).await.unwrap();
     });
