@@ -18,7 +18,7 @@ use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, StreamClient, StreamServer};
 use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, Backoff, BoxError, Context, ErrorKind, Readiness, Service, ServiceHandle, State, async_trait};
-use limits_support::{Named, capture_log, logged};
+use limits_support::{Named, capture_log, line_client, logged};
 use socket2::{Domain, Socket, Type};
 
 fn connect(address: SocketAddr) -> TcpStream {
@@ -226,30 +226,6 @@ fn stop_closes_the_connections_and_ends_every_handler() {
         }
         assert!(TcpStream::connect(address).is_err(), "nothing listens after the stop");
     });
-}
-
-/// A client that sends every line it receives to `lines`.
-fn line_client(
-    address: impl Fn() -> Option<String> + Send + Sync + 'static,
-) -> (StreamClient, mpsc::UnboundedReceiver<String>) {
-    let (send, lines) = mpsc::unbounded();
-    let client = StreamClient::with_address_from(address, move |connection: Connection, ctx: Context| {
-        let send = send.clone();
-        async move {
-            let mut lines = futures::io::BufReader::new(connection).lines();
-            while let Some(line) = ctx.until_stopping(lines.next()).await? {
-                let _ = send.unbounded_send(line?);
-            }
-            Ok(())
-        }
-    })
-    .with_backoff(Backoff {
-        initial_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        ..Backoff::default()
-    })
-    .with_stop_timeout(Duration::from_millis(200));
-    (client, lines)
 }
 
 /// A loopback port held by the test: bound, so that no other socket can take it (another test's

@@ -19,8 +19,8 @@ use futures::channel::mpsc;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, PeerAddr, StreamClient, StreamServer};
 use ginkgo::testing::{DEADLINE, each_backend, until, within};
-use ginkgo::{Backend, Backoff, Config, Context, ErrorKind, ServiceHandle};
-use limits_support::{Named, capture_log, logged};
+use ginkgo::{Backend, Config, Context, ErrorKind, ServiceHandle};
+use limits_support::{Named, capture_log, line_client, logged};
 
 /// A folder of its own for one test on one backend, and the socket path in it.
 fn socket_in(folder: &tempfile::TempDir) -> (PathBuf, String) {
@@ -265,23 +265,8 @@ fn a_client_reconnects_over_unix_after_the_server_comes_back() {
         let server = backend.service(echo_server(&address));
         within(backend, "start", server.start()).await.unwrap();
 
-        let (send, mut lines) = mpsc::unbounded();
-        let client = StreamClient::new(&address, move |connection: Connection, ctx: Context| {
-            let send = send.clone();
-            async move {
-                let mut lines = futures::io::BufReader::new(connection).lines();
-                while let Some(line) = ctx.until_stopping(lines.next()).await? {
-                    let _ = send.unbounded_send(line?);
-                }
-                Ok(())
-            }
-        })
-        .with_backoff(Backoff {
-            initial_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-            ..Backoff::default()
-        })
-        .with_stop_timeout(Duration::from_millis(200));
+        let unix_address = address.clone();
+        let (client, mut lines) = line_client(move || Some(unix_address.clone()));
         let client = backend.service(client);
         within(backend, "client start", client.start()).await.unwrap();
         let greeting = format!("you are {}", me_on(&path));
