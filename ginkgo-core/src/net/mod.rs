@@ -31,7 +31,6 @@ mod listen;
 mod listen_error;
 mod log_every;
 mod max_connections;
-mod reconnect;
 mod request_activity;
 mod settings;
 mod socket;

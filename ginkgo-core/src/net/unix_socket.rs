@@ -184,6 +184,16 @@ mod tests {
         assert_eq!(fs::read_to_string(&regular).unwrap(), "keep me");
         let err = listen_unix(folder.path(), SocketMode::DEFAULT).unwrap_err();
         assert!(err.to_string().ends_with("is a folder; it is left as it is"), "{err}");
+
+        // A link is not followed, even to a stale socket.
+        let stale = folder.path().join("stale.sock");
+        drop(UnixListener::bind(&stale).unwrap());
+        let link = folder.path().join("link.sock");
+        std::os::unix::fs::symlink(&stale, &link).unwrap();
+        let err = listen_unix(&link, SocketMode::DEFAULT).unwrap_err();
+        assert_eq!(err.to_string(), format!("{} is not a socket; it is left as it is", link.display()));
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&stale).unwrap().file_type().is_socket());
     }
 
     #[test]
