@@ -76,8 +76,10 @@ impl Listen {
 /// until the service begins to stop; then closes the listener at once.
 ///
 /// While every slot is taken the loop does not accept (new clients wait in the listen
-/// backlog) until a connection closes. A failed `accept` pauses the loop as [`AcceptPacing`]
-/// says; the connections already open are served meanwhile. A connection accepted once the
+/// backlog) until a connection closes. A failed `accept` pauses the loop (10 ms at first,
+/// doubling up to 1 s: [`ACCEPT_PAUSES`](super::ACCEPT_PAUSES)) and is logged at most once per
+/// [`REPORT_INTERVAL`](super::REPORT_INTERVAL); the connections already open are served
+/// meanwhile. A connection accepted once the
 /// service is stopping (the one that wakes a blocking transport's `accept`) is closed.
 pub async fn accept_until_stopping<T: Transport>(
     ctx: &Context,

@@ -64,8 +64,9 @@ impl Drop for OpenConnection {
 
 /// Runs one connection's `handler` as a task of `ctx`'s service, counted as `open` (its slot
 /// in the server's [`ConnectionSlots`](super::ConnectionSlots)) until the task ends, and
-/// supervised by [`run_handler`]: `what` ([`ConnectionFrom`], say) names the connection in
-/// the logs, formatted only if a line is written. If the service is not running, the task is not
+/// supervised: an error or a panic is logged with the service's path and the connection, and
+/// goes no further. `what` ([`ConnectionFrom`], say) names the connection in the logs,
+/// formatted only if a line is written. If the service is not running, the task is not
 /// spawned and the slot is freed at once.
 pub fn spawn_connection<W, F, Fut>(ctx: &Context, open: OpenConnection, what: W, handler: F)
 where
