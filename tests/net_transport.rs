@@ -17,9 +17,11 @@ use ginkgo_core::net::{Connection, StreamServer};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// tokio's sockets, each connection ready once its client has sent `open sesame`.
-#[derive(Default)]
-struct Guarded;
+/// tokio's sockets, each connection ready once its client has sent the password: a transport
+/// with a configuration of its own, as TLS's (its certificate) will be.
+struct Guarded {
+    password: &'static str,
+}
 
 impl Transport for Guarded {
     type Listener = ginkgo_tokio::Listener;
@@ -48,11 +50,12 @@ impl Transport for Guarded {
     }
 
     fn handshake(&self, accepted: Self::Accepted) -> Handshake<Self::Stream, Self::Handshaking> {
+        let expected = format!("{}\n", self.password);
         Handshake::Pending(Box::pin(async move {
             let mut stream = BufReader::new(accepted);
             let mut password = String::new();
             stream.read_line(&mut password).await?;
-            if password != "open sesame\n" {
+            if password != expected {
                 return Err(io::Error::new(io::ErrorKind::PermissionDenied, "wrong password"));
             }
             Ok(stream)
@@ -66,14 +69,17 @@ impl Transport for Guarded {
         timeout: Duration,
     ) -> io::Result<(Self::Stream, PeerAddr)> {
         let (mut stream, peer) = ginkgo_tokio::Tokio.connect(ctx, address, timeout).await?;
-        stream.write_all(b"open sesame\n").await?;
+        stream.write_all(format!("{}\n", self.password).as_bytes()).await?;
         Ok((BufReader::new(stream), peer))
     }
 }
 
+const SESAME: Guarded = Guarded { password: "open sesame" };
+
 /// Answers each line with `echo: <line>`.
 fn echo_server() -> StreamServer<Guarded> {
-    StreamServer::new(
+    StreamServer::with_transport(
+        SESAME,
         "127.0.0.1:0",
         |mut connection: Connection<BufReader<ginkgo_tokio::Stream>>, ctx: Context| async move {
             let mut line = String::new();
@@ -128,18 +134,23 @@ fn a_client_over_the_same_transport_shakes_hands_when_it_connects() {
         let address = server.service().local_addr().unwrap();
         let (send, answered) = futures::channel::oneshot::channel();
         let send = std::sync::Mutex::new(Some(send));
-        let client = ginkgo_core::net::StreamClient::<Guarded>::new(address, move |mut connection, _ctx| {
-            let send = send.lock().unwrap().take();
-            async move {
-                connection.get_mut().write_all(b"knock knock\n").await?;
-                let mut answer = String::new();
-                connection.read_line(&mut answer).await?;
-                if let Some(send) = send {
-                    let _ = send.send(answer);
+        let address = address.to_string();
+        let client = ginkgo_core::net::StreamClient::with_transport(
+            SESAME,
+            move || Some(address.clone()),
+            move |mut connection, _ctx| {
+                let send = send.lock().unwrap().take();
+                async move {
+                    connection.get_mut().write_all(b"knock knock\n").await?;
+                    let mut answer = String::new();
+                    connection.read_line(&mut answer).await?;
+                    if let Some(send) = send {
+                        let _ = send.send(answer);
+                    }
+                    Ok(())
                 }
-                Ok(())
-            }
-        });
+            },
+        );
         let client = ServiceHandle::new(client).with_manager(Backend::Tokio.manager());
         within(Backend::Tokio, "client start", client.start()).await.unwrap();
         assert_eq!(within(Backend::Tokio, "the answer", answered).await.unwrap(), "echo: knock knock\n");

@@ -67,16 +67,27 @@ impl<T: Transport + Default> StreamClient<T> {
         F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
+        Self::with_transport(T::default(), address, handler)
+    }
+}
+
+impl<T: Transport> StreamClient<T> {
+    /// A client over `transport`, a transport value of its own (one that holds a
+    /// configuration, say), that asks `address` where to connect before every attempt.
+    pub fn with_transport<A, F, Fut>(transport: T, address: A, handler: F) -> Self
+    where
+        A: Fn() -> Option<String> + Send + Sync + 'static,
+        F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
         StreamClient {
-            transport: Arc::new(T::default()),
+            transport: Arc::new(transport),
             options: ClientOptions::new(address),
             handler: self::handler(handler),
             connected: Gauge::default(),
         }
     }
-}
 
-impl<T: Transport> StreamClient<T> {
     /// Sets the pauses between attempts (default: [`Backoff::default`]).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.options.backoff = backoff;

@@ -62,17 +62,27 @@ impl<T: Transport + Default> StreamServer<T> {
         F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
+        Self::with_transport(T::default(), address, handler)
+    }
+}
+
+impl<T: Transport> StreamServer<T> {
+    /// A server for `address` over `transport`, a transport value of its own (one that holds a
+    /// configuration, say), running `handler` for every connection.
+    pub fn with_transport<F, Fut>(transport: T, address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
         StreamServer {
-            transport: Arc::new(T::default()),
+            transport: Arc::new(transport),
             listen: Listen::new(address),
             handler: self::handler(handler),
             stop_timeout: Duration::from_secs(1),
             limits: ServerLimits::default(),
         }
     }
-}
 
-impl<T: Transport> StreamServer<T> {
     /// Sets how long handlers get to finish at stop before they are ended (default 1 s).
     pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
