@@ -229,6 +229,11 @@ async fn stay_connected<T: Transport>(
                 continue;
             }
         };
+        if ctx.is_stopping() {
+            // Connected as the stop began (a blocking transport's attempt cannot be cut short):
+            // the handler would only be told to finish.
+            return Ok(());
+        }
         reconnect.connected(&address);
         let open = OpenConnection::new(gauges.clone());
         ctx.set_ready();

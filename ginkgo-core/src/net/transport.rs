@@ -34,8 +34,21 @@ use crate::{BoxError, Context};
 /// * A client's [`connect`](Transport::connect) makes the whole connection, handshake
 ///   included, within the client's connect timeout (the caller also bounds it).
 ///
-/// A transport that wraps another (TLS over TCP or Unix sockets, say) keeps the inner
-/// transport's listener and uses its `Stream` as its own `Accepted`.
+/// # Transports that wrap others, and other servers
+///
+/// A transport that wraps another keeps the inner transport's `Listener`, takes its `Stream`
+/// as its own `Accepted`, and forwards `bind` and `accept`. TLS is that: its `Stream` the TLS
+/// stream over the inner one, its `Handshaking` the acceptor's future (tokio-rustls's
+/// `Accept`, futures-rustls's), its `connect` the inner one's then the client's handshake; its
+/// configuration (certificates) is held by the transport value, which a server or client is
+/// given with `with_transport`.
+///
+/// Servers other than [`StreamServer`](super::StreamServer) build on the same pieces
+/// ([`Listen`](super::backend::Listen),
+/// [`accept_until_stopping`](super::backend::accept_until_stopping)), as
+/// `ginkgo_tokio::HttpServer` does over `ginkgo_tokio::Tokio`, whose tokio streams hyper drives
+/// through `hyper_util::rt::TokioIo`; a transport whose streams implement `futures::io`'s traits
+/// needs a small adapter to hyper's `rt::Read` and `rt::Write`.
 ///
 /// # Blocking transports
 ///
