@@ -12,9 +12,10 @@
 //! | `smol`      | `smol`       | [`backends::SmolManager`]       |
 //! | `threads`   | `threads`    | [`backends::ThreadManager`]     |
 //!
-//! Network services come ready-made: [`net::StreamServer`] and [`net::StreamClient`] (TCP, on
-//! whichever backend runs the tree; the client reconnects with a [`Backoff`]) and, with the
-//! `http` feature, [`http::HttpServer`] (any tower service, an axum `Router` say, on tokio).
+//! Network services come ready-made: [`net::StreamServer`] and [`net::StreamClient`] (TCP or
+//! Unix domain sockets, on whichever backend runs the tree; the client reconnects with a
+//! [`Backoff`]) and, with the `http` feature, [`http::HttpServer`] (any tower service, an axum
+//! `Router` say, on tokio).
 //!
 //! ```
 //! use std::time::Duration;
@@ -85,9 +86,9 @@ pub mod backends {
 }
 
 /// HTTP services (feature `http`; tokio backend): [`HttpServer`](http::HttpServer) serves any
-/// tower service, an axum `Router` included, over HTTP/1.1 and HTTP/2, closing connections
-/// that wait too long for a request or for its headers, within a cap on connections
-/// ([`ServerLimits`](http::ServerLimits)).
+/// tower service, an axum `Router` included, over HTTP/1.1 and HTTP/2, on TCP or a Unix
+/// socket, closing connections that wait too long for a request or for its headers, within a
+/// cap on connections ([`ServerLimits`](http::ServerLimits)).
 #[cfg(feature = "http")]
 pub mod http {
     pub use ginkgo_core::net::ServerLimits;

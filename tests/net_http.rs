@@ -1,5 +1,6 @@
-//! `ginkgo::http::HttpServer` over real sockets on 127.0.0.1: an axum app over HTTP/1.1 and
-//! HTTP/2, and what a stop does to requests in flight, idle connections and endless bodies.
+//! `ginkgo::http::HttpServer` over real sockets on 127.0.0.1 (and one Unix socket): an axum app
+//! over HTTP/1.1 and HTTP/2, and what a stop does to requests in flight, idle connections and
+//! endless bodies.
 #![cfg(feature = "http")]
 
 use std::convert::Infallible;
@@ -227,6 +228,31 @@ fn a_panicking_request_closes_only_its_connection() {
         until("connections closed", || server.gauge("connections").get() == 0).await;
         within("stop", server.stop()).await.unwrap();
         assert_eq!(server.state(), State::Stopped);
+    });
+}
+
+#[test]
+fn an_axum_app_is_served_over_a_unix_socket() {
+    on_tokio(|| async {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("app.sock");
+        let server = HttpServer::new(format!("unix:{}", path.display()), app(Arc::new(Gates::default())))
+            .with_unix_socket_mode(0o600);
+        let server = Backend::Tokio.service(server);
+        within("start", server.start()).await.unwrap();
+        assert_eq!(server.service().local_path(), Some(path.clone()));
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions()) & 0o777,
+            0o600
+        );
+        let mut stream = tokio::net::UnixStream::connect(&path).await.unwrap();
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut answer = String::new();
+        within("the answer", stream.read_to_string(&mut answer)).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nhello"), "{answer}");
+        within("stop", server.stop()).await.unwrap();
+        assert!(!path.exists(), "the socket's file is removed at the stop");
     });
 }
 

@@ -2,7 +2,10 @@
 //! (and so every backend's native server and client), plus the native types used directly.
 //!
 //! The tests talk to the services with blocking `std::net` sockets from the test's own thread:
-//! every backend runs the services' tasks on threads of its own, so that never stalls them.
+//! every backend runs the services' tasks on threads of its own, so that never stalls them. The
+//! log capture and the named roots are the limits tests' (`limits_support`).
+
+mod limits_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -15,42 +18,8 @@ use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use ginkgo::net::{Connection, StreamClient, StreamServer};
 use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, Backoff, BoxError, Context, ErrorKind, Readiness, Service, ServiceHandle, State, async_trait};
+use limits_support::{Named, capture_log, line_client, logged};
 use socket2::{Domain, Socket, Type};
-
-/// Every log line of this test binary, to check what the services say (tests tell their lines
-/// apart by the service paths, which they make unique with a named root).
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        LINES.lock().unwrap().push(format!("{} {}", record.level(), record.args()));
-    }
-    fn flush(&self) {}
-}
-
-/// The log lines so far that mention `path`.
-fn logged(path: &str) -> Vec<String> {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&Capture).unwrap();
-        log::set_max_level(log::LevelFilter::Debug);
-    });
-    LINES.lock().unwrap().iter().filter(|line| line.contains(path)).cloned().collect()
-}
-
-/// A root with a name of its own, so that its tree's log lines can be told apart.
-struct Named(&'static str);
-
-impl Service for Named {
-    fn name(&self) -> String {
-        self.0.to_string()
-    }
-}
 
 fn connect(address: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(address).expect("connect");
@@ -171,7 +140,7 @@ fn a_bad_address_fails_the_start_without_a_panic() {
 #[test]
 fn a_handler_that_panics_or_fails_closes_only_its_connection() {
     each_backend(|backend| async move {
-        logged("");
+        capture_log();
         let root = format!("Faulty{backend}").leak();
         let mut server = None;
         let app = backend.service(ServiceHandle::build(|app| {
@@ -200,7 +169,7 @@ fn a_handler_that_panics_or_fails_closes_only_its_connection() {
         within(backend, "stop", app.stop()).await.unwrap();
         assert_eq!(server.state(), State::Stopped);
         let path = format!("{root}/StreamServer");
-        let lines = logged(&path);
+        let lines = logged(&path, "");
         let said = |text: &str| lines.iter().any(|line| line.contains(text));
         assert!(said(&format!("INFO {path}: listening on {address}")), "{lines:#?}");
         assert!(said("handler panicked: asked to panic") && said("handler failed: asked to fail"), "{lines:#?}");
@@ -227,7 +196,7 @@ fn stop_closes_the_connections_and_ends_every_handler() {
             Ok(())
         })
         .with_stop_timeout(Duration::from_millis(200));
-        logged("");
+        capture_log();
         let root = format!("Stopping{backend}").leak();
         let mut handle = None;
         let app = backend.service(ServiceHandle::build(|app| {
@@ -249,7 +218,7 @@ fn stop_closes_the_connections_and_ends_every_handler() {
         assert_eq!(server.live_tasks(), 0);
         assert_eq!(server.gauge("connections").get(), 0);
         // Ended within stop_timeout, every task: none is reported stuck.
-        let lines = logged(&format!("{root}/StreamServer"));
+        let lines = logged(&format!("{root}/StreamServer"), "");
         assert!(!lines.iter().any(|line| line.contains("did not end")), "{lines:#?}");
         assert_eq!(read_line(&mut clients[0]), "bye\n");
         for client in &mut clients {
@@ -257,30 +226,6 @@ fn stop_closes_the_connections_and_ends_every_handler() {
         }
         assert!(TcpStream::connect(address).is_err(), "nothing listens after the stop");
     });
-}
-
-/// A client that sends every line it receives to `lines`.
-fn line_client(
-    address: impl Fn() -> Option<String> + Send + Sync + 'static,
-) -> (StreamClient, mpsc::UnboundedReceiver<String>) {
-    let (send, lines) = mpsc::unbounded();
-    let client = StreamClient::with_address_from(address, move |connection: Connection, ctx: Context| {
-        let send = send.clone();
-        async move {
-            let mut lines = futures::io::BufReader::new(connection).lines();
-            while let Some(line) = ctx.until_stopping(lines.next()).await? {
-                let _ = send.unbounded_send(line?);
-            }
-            Ok(())
-        }
-    })
-    .with_backoff(Backoff {
-        initial_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        ..Backoff::default()
-    })
-    .with_stop_timeout(Duration::from_millis(200));
-    (client, lines)
 }
 
 /// A loopback port held by the test: bound, so that no other socket can take it (another test's
@@ -416,7 +361,7 @@ fn a_client_and_a_server_talk_through_the_tree() {
 #[test]
 fn a_client_without_an_address_yet_says_so_and_connects_once_it_has_one() {
     each_backend(|backend| async move {
-        logged("");
+        capture_log();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let known = Arc::new(Mutex::new(None::<String>));
         let (client, mut lines) = line_client({
@@ -431,7 +376,7 @@ fn a_client_without_an_address_yet_says_so_and_connects_once_it_has_one() {
         within(backend, "start", app.start()).await.unwrap();
         let path = format!("{root}/StreamClient");
         until(backend, "the missing address logged", || {
-            logged(&path).iter().any(|line| line.contains("no address to connect to yet"))
+            logged(&path, "").iter().any(|line| line.contains("no address to connect to yet"))
         })
         .await;
         *known.lock().unwrap() = Some(listener.local_addr().unwrap().to_string());
@@ -439,7 +384,7 @@ fn a_client_without_an_address_yet_says_so_and_connects_once_it_has_one() {
         server_side.write_all(b"found\n").unwrap();
         assert_eq!(within(backend, "line", lines.next()).await.unwrap(), "found");
         within(backend, "stop", app.stop()).await.unwrap();
-        let lines = logged(&path);
+        let lines = logged(&path, "");
         assert!(!lines.iter().any(|line| line.contains("cannot connect to")), "{lines:#?}");
     });
 }
@@ -463,7 +408,7 @@ fn a_client_that_never_connects_fails_its_start_after_start_timeout() {
 #[test]
 fn a_client_handler_that_panics_is_logged_and_the_client_connects_again() {
     each_backend(|backend| async move {
-        logged("");
+        capture_log();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         let attempts = Arc::new(Mutex::new(0));
@@ -494,7 +439,7 @@ fn a_client_handler_that_panics_is_logged_and_the_client_connects_again() {
         assert_eq!(*attempts.lock().unwrap(), 2);
         assert_eq!(app.state(), State::Ready);
         within(backend, "stop", app.stop()).await.unwrap();
-        let lines = logged(&format!("{root}/StreamClient"));
+        let lines = logged(&format!("{root}/StreamClient"), "");
         assert!(
             lines.iter().any(|l| l.starts_with(&format!(
                 "ERROR {root}/StreamClient: connection to {address}: handler panicked: first connection panics"
@@ -513,8 +458,9 @@ fn the_native_servers_hand_out_their_runtimes_streams() {
     // async-std's server and client, under async-std (tokio, smol and threads have doctests).
     let backend = Backend::AsyncStd;
     backend.block_on(async {
-        use ginkgo_asyncstd::{AsyncStd, StreamServer};
-        let server = StreamServer::<AsyncStd>::new("127.0.0.1:0", |mut stream, peer, _ctx| async move {
+        let server = ginkgo_asyncstd::StreamServer::new("127.0.0.1:0", |mut connection, _ctx| async move {
+            let peer = connection.peer_addr().clone();
+            let ginkgo_asyncstd::Stream::Tcp(stream) = connection.get_mut() else { panic!("a TCP stream") };
             stream.write_all(format!("you are {peer}\n").as_bytes()).await?;
             Ok(())
         });
@@ -534,7 +480,7 @@ fn the_tokio_services_refuse_other_backends() {
         if backend.name() == "tokio" {
             return;
         }
-        let server = backend.service(ginkgo_tokio::StreamServer::new("127.0.0.1:0", |_, _, _| async { Ok(()) }));
+        let server = backend.service(ginkgo_tokio::StreamServer::new("127.0.0.1:0", |_, _| async { Ok(()) }));
         let err = within(backend, "start", server.start()).await.unwrap_err();
         assert_eq!(
             err.chain().to_string(),

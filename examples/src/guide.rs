@@ -56,6 +56,10 @@ struct ConfigurationGroups;
 struct AsyncBackends;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/src/transports.md")]
+struct Transports;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/src/systemd.md")]
 struct Systemd;
 

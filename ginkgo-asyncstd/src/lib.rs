@@ -4,31 +4,27 @@
 //!   prefer it.
 //! * [`AsyncStdManager`] (feature `async-std`) runs tasks on async-std's executor. async-std is
 //!   discontinued upstream (its authors point to smol); it is here for code that already uses it.
-//! * [`StreamServer`] and [`StreamClient`]: TCP services handing the sockets of a [`Runtime`]
-//!   ([`Smol`] or [`AsyncStd`]) to a handler.
+//! * [`AsyncIo`]: the TCP and Unix sockets both runtimes are built on (async-io's), as a
+//!   [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
+//!   services over it, whose handlers get a connection implementing `futures::io`'s traits.
 //!
-//! Both executors are shared by the process; a manager holds no runtime of its own. What the
-//! network services share with the other backends' (supervising connections, reconnecting,
-//! [`ListenError`]) is in `ginkgo_core::net`; a [`Runtime`] binds, accepts and connects.
+//! Both executors are shared by the process; a manager holds no runtime of its own. The
+//! network services are written once, in `ginkgo_core::net`, with what they share with the
+//! other backends' (supervising connections, reconnecting, Unix socket files,
+//! [`ListenError`]); [`AsyncIo`] binds, accepts and connects.
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "async-std")]
 mod async_std_manager;
-mod runtime;
+mod services;
 #[cfg(feature = "smol")]
 mod smol_manager;
-mod stream_client;
-mod stream_server;
+mod transport;
 
 #[cfg(feature = "async-std")]
 pub use async_std_manager::{AsyncStdManager, block_on_async_std};
 pub use ginkgo_core::net::ListenError;
-#[cfg(feature = "async-std")]
-pub use runtime::AsyncStd;
-pub use runtime::Runtime;
-#[cfg(feature = "smol")]
-pub use runtime::Smol;
+pub use services::{StreamClient, StreamServer};
 #[cfg(feature = "smol")]
 pub use smol_manager::{SmolManager, block_on_smol};
-pub use stream_client::StreamClient;
-pub use stream_server::StreamServer;
+pub use transport::{AsyncIo, Listener, Stream};

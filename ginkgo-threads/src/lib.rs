@@ -6,18 +6,19 @@
 //! works, but it can then only be cancelled at its next await point: a thread still running
 //! after `stop_timeout` is reported by the stop, never silently left behind.
 //!
-//! [`StreamServer`] and [`StreamClient`] are TCP services with plain blocking handlers on
-//! `std::net::TcpStream`s, a thread per connection. What they share with the other backends'
-//! (supervising connections, the pace of reconnecting, [`ListenError`]) is in
-//! `ginkgo_core::net`.
+//! [`Threads`] is the standard library's blocking TCP and Unix sockets as a
+//! [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
+//! services over it, a thread per connection. They are written once, in `ginkgo_core::net`,
+//! with what they share with the other backends' (supervising connections, the pace of
+//! reconnecting, Unix socket files, [`ListenError`]); what blocking changes is in [`Threads`].
 #![doc(test(attr(deny(warnings))))]
 
 mod connections;
 mod manager;
-mod stream_client;
-mod stream_server;
+mod services;
+mod transport;
 
 pub use ginkgo_core::net::ListenError;
 pub use manager::{ThreadManager, block_on};
-pub use stream_client::StreamClient;
-pub use stream_server::StreamServer;
+pub use services::{StreamClient, StreamServer};
+pub use transport::{Listener, Stream, Threads};

@@ -9,16 +9,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::{Either, select};
-use ginkgo_core::net::{IdleLimits, InFlight, RequestActivity};
+use ginkgo_core::net::PeerAddr;
+use ginkgo_core::net::backend::{IdleLimits, InFlight, RequestActivity};
 use ginkgo_core::{BoxError, Context, TaskResult};
 use http::{Request, Version};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto::Builder;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tower::ServiceExt;
 
+use crate::Stream;
 use crate::http_server::{BoxedService, Failure, ResponseBody};
 use crate::task_executor::TaskExecutor;
 
@@ -39,9 +40,9 @@ pub(crate) struct Served {
 pub(crate) async fn serve_connection(
     ctx: &Context,
     served: &Served,
-    stream: TcpStream,
+    stream: Stream,
     service: BoxedService,
-    what: &str,
+    peer: &PeerAddr,
 ) -> TaskResult {
     let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
     let activity = Arc::new(RequestActivity::new(served.idle));
@@ -59,35 +60,35 @@ pub(crate) async fn serve_connection(
     let idle = {
         let expired = pin!(activity.expired(manager.as_ref()));
         match select(connection.as_mut(), select(pin!(ctx.stopping()), expired)).await {
-            Either::Left((served, _)) => return ended(ctx, what, served),
+            Either::Left((served, _)) => return ended(ctx, peer, served),
             Either::Right((Either::Left(((), _)), _)) => false,
             Either::Right((Either::Right(((), _)), _)) => true,
         }
     };
     connection.as_mut().graceful_shutdown();
     if !idle {
-        return ended(ctx, what, connection.await);
+        return ended(ctx, peer, connection.await);
     }
-    log::debug!("{}: {what}: closed after waiting too long", ctx.path());
+    log::debug!("{}: HTTP connection from {peer}: closed after waiting too long", ctx.path());
     activity.restart(IdleLimits { idle_timeout: CLOSE_GRACE, header_read_timeout: CLOSE_GRACE });
     match select(connection.as_mut(), pin!(activity.expired(manager.as_ref()))).await {
-        Either::Left((served, _)) => ended(ctx, what, served),
+        Either::Left((served, _)) => ended(ctx, peer, served),
         // Dropping the connection closes it.
         Either::Right(((), _)) => Ok(()),
     }
 }
 
-fn ended(ctx: &Context, what: &str, served: Result<(), BoxError>) -> TaskResult {
+fn ended(ctx: &Context, peer: &PeerAddr, served: Result<(), BoxError>) -> TaskResult {
     if let Err(err) = served {
         // Clients that go away, malformed requests: not the server's failure.
-        log::debug!("{}: {what}: {err}", ctx.path());
+        log::debug!("{}: HTTP connection from {peer}: {err}", ctx.path());
     }
     Ok(())
 }
 
 /// The connection's socket, telling its [`RequestActivity`] when bytes come.
 struct Watched {
-    stream: TcpStream,
+    stream: Stream,
     activity: Arc<RequestActivity>,
 }
 

@@ -1,13 +1,15 @@
 //! `HttpServer`: any tower service, served over HTTP/1.1 and HTTP/2 by hyper.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ginkgo_core::net::{
-    BoundAddress, ConnectionSlots, IdleLimits, ServerLimits, accept_until_stopping, listen, spawn_connection,
+use ginkgo_core::net::backend::{
+    ConnectionSlots, IdleLimits, Listen, Transport, accept_until_stopping, spawn_connection,
 };
+use ginkgo_core::net::{PeerAddr, ServerLimits, SocketMode};
 use ginkgo_core::{BoxError, Context, Readiness, Service, async_trait};
 use http::{Request, Response};
 use http_body_util::BodyExt;
@@ -18,10 +20,9 @@ use hyper_util::server::conn::auto::Builder;
 use tower::ServiceExt;
 use tower::util::BoxCloneService;
 
-use crate::error::require_tokio;
+use crate::Tokio;
 use crate::http_connection::{Served, serve_connection};
 use crate::task_executor::TaskExecutor;
-use crate::tcp;
 
 pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, Failure>;
 pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, Failure>;
@@ -30,8 +31,9 @@ pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<Respo
 /// address, HTTP/1.1 and HTTP/2 (told apart on each connection), each connection a task of this
 /// service.
 ///
-/// * **Start** binds the address: a port in use fails the start with a
-///   [`ListenError`](crate::ListenError) naming the address. Port 0 picks a free port;
+/// * **Start** binds the address, `host:port` or `unix:/path` (whose socket file is made as
+///   [`StreamServer`](crate::StreamServer)'s is): one in use fails the start with a
+///   [`ListenError`](crate::ListenError) naming it. Port 0 picks a free port;
 ///   [`local_addr`](HttpServer::local_addr) tells which.
 /// * **Stop** closes the listener at once and shuts every connection down gracefully: requests
 ///   in flight are answered, idle keep-alive connections are closed, HTTP/2 clients are told to
@@ -63,7 +65,7 @@ pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<Respo
 ///   the application's to bound.
 ///
 /// Connection upgrades (WebSocket) are not offered. Runs on the tokio backend only (its start
-/// fails with [`NeedsTokio`](crate::NeedsTokio) elsewhere).
+/// fails with [`WrongBackend`](ginkgo_core::net::backend::WrongBackend) elsewhere).
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -89,17 +91,16 @@ pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<Respo
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct HttpServer {
-    address: String,
+    listen: Listen,
     // A mutex only to make the server `Sync`: each connection clones the service once.
     service: Mutex<BoxedService>,
-    bound: BoundAddress,
     stop_timeout: Duration,
     limits: ServerLimits,
 }
 
 impl HttpServer {
-    /// A server for `address` (`host:port` text, or a `SocketAddr`), answering every request
-    /// with `service`.
+    /// A server for `address` (`host:port` text, a `SocketAddr`, or `unix:/path`), answering
+    /// every request with `service`.
     pub fn new<S, B>(address: impl ToString, service: S) -> Self
     where
         S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -112,9 +113,8 @@ impl HttpServer {
             .map_response(|response: Response<B>| response.map(|body| body.map_err(Failure::new).boxed_unsync()))
             .map_err(Failure::new);
         HttpServer {
-            address: address.to_string(),
+            listen: Listen::new(address),
             service: Mutex::new(BoxCloneService::new(service)),
-            bound: BoundAddress::default(),
             stop_timeout: Duration::from_secs(1),
             limits: ServerLimits::default(),
         }
@@ -154,20 +154,27 @@ impl HttpServer {
         self
     }
 
-    /// Sets every limit at once (those `limits` leaves unset come from the settings).
-    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
-        self.limits = limits;
+    /// Sets the permissions of a Unix socket's file; by default the setting
+    /// `net.unix_socket_mode` (0660).
+    pub fn with_unix_socket_mode(mut self, mode: u32) -> Self {
+        self.listen.unix_mode = Some(SocketMode::new(mode));
         self
     }
 
     /// The address the server was given.
     pub fn address(&self) -> &str {
-        &self.address
+        &self.listen.address
     }
 
-    /// The address the server listens on, while it does: with port 0, the port it was given.
+    /// The IP address and port the server listens on, while it listens on TCP: with port 0,
+    /// the port it was given.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.bound.get()
+        self.listen.bound.tcp()
+    }
+
+    /// The path of the socket the server listens on, while it listens on a Unix socket.
+    pub fn local_path(&self) -> Option<PathBuf> {
+        self.listen.bound.unix_path()
     }
 
     fn service(&self) -> BoxedService {
@@ -182,7 +189,7 @@ impl Service for HttpServer {
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        require_tokio(ctx, "HttpServer")?;
+        Tokio.check_backend(ctx, "HttpServer")?;
         let service = self.service();
         let config = ctx.config();
         let cap = self.limits.max_connections(config);
@@ -205,18 +212,27 @@ impl Service for HttpServer {
             let slots = ConnectionSlots::new(cap, ctx.gauge("connections"));
             let owner = ctx.clone();
             // `move`: the closure owns the service, which is `Send` but not `Sync`.
-            accept_until_stopping(&ctx, listener, tcp::accept, &slots, move |stream, peer, open| {
+            accept_until_stopping(&ctx, &Tokio, listener, &slots, move |stream, peer, open| {
                 let (served, service) = (served.clone(), service.clone());
-                let what = format!("HTTP connection from {peer}");
-                spawn_connection(&owner, open, what.clone(), move |ctx| async move {
-                    serve_connection(&ctx, &served, stream, service, &what).await
+                let what = HttpConnectionFrom(peer.clone());
+                spawn_connection(&owner, open, what, move |ctx| async move {
+                    serve_connection(&ctx, &served, stream, service, &peer).await
                 });
             })
             .await;
             Ok(())
         };
-        listen(ctx, &self.address, &self.bound, tcp::bind, serve).await?;
+        self.listen.start(ctx, &Arc::new(Tokio), serve).await?;
         Ok(Readiness::Ready)
+    }
+}
+
+/// Names an HTTP connection in log lines: `HTTP connection from 10.0.0.7:50123`.
+struct HttpConnectionFrom(PeerAddr);
+
+impl std::fmt::Display for HttpConnectionFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP connection from {}", self.0)
     }
 }
 

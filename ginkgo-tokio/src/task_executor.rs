@@ -5,7 +5,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 use ginkgo_core::Context;
-use ginkgo_core::net::panic_message;
+use ginkgo_core::net::backend::panic_message;
 
 /// Runs the futures hyper spawns (one per HTTP/2 stream) as tasks of the server's service, so
 /// that they end with it like the rest of its work, rather than as free tokio tasks. A stream

@@ -1,5 +1,6 @@
-//! What the tests of the servers' limits share: a log capture, a named root, a greeting server
-//! that counts its handlers, and blocking clients.
+//! What the tests of the servers' limits share, and the other network tests with them: a log
+//! capture, a named root, a greeting server that counts its handlers, blocking clients, and a
+//! `StreamClient` that passes on the lines it receives.
 
 #![allow(dead_code)]
 
@@ -8,13 +9,14 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use futures::channel::mpsc;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-use ginkgo::net::{Connection, StreamServer};
+use ginkgo::net::{Connection, StreamClient, StreamServer};
 use ginkgo::testing::{DEADLINE, within};
-use ginkgo::{Backend, Context, Service, ServiceHandle};
+use ginkgo::{Backend, Backoff, Context, Service, ServiceHandle};
 use ginkgo_core::net::REPORT_INTERVAL;
 
 /// Every log line of the test binary; tests tell theirs apart by the service paths, which they
@@ -153,4 +155,29 @@ pub(crate) fn nothing_yet(client: &BufReader<TcpStream>) -> bool {
     let nothing = matches!((&*stream).read(&mut byte), Err(err) if err.kind() == ErrorKind::WouldBlock);
     stream.set_nonblocking(false).unwrap();
     nothing && client.buffer().is_empty()
+}
+
+/// A client of whatever `address` says that sends every line it receives to `lines`; it tries
+/// again within 5 to 50 ms, and its handler gets 200 ms to finish at the stop.
+pub(crate) fn line_client(
+    address: impl Fn() -> Option<String> + Send + Sync + 'static,
+) -> (StreamClient, mpsc::UnboundedReceiver<String>) {
+    let (send, lines) = mpsc::unbounded();
+    let client = StreamClient::with_address_from(address, move |connection: Connection, ctx: Context| {
+        let send = send.clone();
+        async move {
+            let mut lines = futures::io::BufReader::new(connection).lines();
+            while let Some(line) = ctx.until_stopping(lines.next()).await? {
+                let _ = send.unbounded_send(line?);
+            }
+            Ok(())
+        }
+    })
+    .with_backoff(Backoff {
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+        ..Backoff::default()
+    })
+    .with_stop_timeout(Duration::from_millis(200));
+    (client, lines)
 }

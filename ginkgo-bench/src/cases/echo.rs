@@ -6,8 +6,8 @@
 //! for their echo before sending again, then stops the server. It measures the exchanges a
 //! second and the 99th percentile of their latency. Both Ginkgo servers are measured, each
 //! paired with the baseline: `ginkgo::net::StreamServer` (what the manual uses; its handler
-//! gets a `Connection`) and `ginkgo_tokio::StreamServer` (whose handler gets the very
-//! `TcpStream` the baseline's does).
+//! gets a `Connection`) and `ginkgo_tokio::StreamServer` (the same server over tokio's sockets
+//! alone, whose handler echoes on the tokio stream its connection holds).
 
 use std::time::Duration;
 

@@ -16,8 +16,8 @@ pub enum EchoServer {
     /// `ginkgo::net::StreamServer` on the tokio backend: what the manual's servers use. Its
     /// handler gets a `ginkgo::net::Connection`.
     GinkgoNet,
-    /// `ginkgo_tokio::StreamServer`: the tokio backend's own server, whose handler gets the
-    /// same tokio `TcpStream` as the baseline's.
+    /// `ginkgo_tokio::StreamServer`: the same server over tokio's sockets alone, whose handler
+    /// gets tokio's stream (`ginkgo_tokio::Stream`: the baseline's `TcpStream`, or a Unix one).
     GinkgoTokio,
     /// The baseline: a tokio accept loop that spawns the handler for each connection.
     HandWritten,
@@ -75,8 +75,8 @@ impl EchoServer {
                 Running::service(address, server.context().clone())
             }
             EchoServer::GinkgoTokio => {
-                let server = ginkgo_tokio::StreamServer::new("127.0.0.1:0", |stream, _peer, _ctx| async move {
-                    Ok(echo(stream).await?)
+                let server = ginkgo_tokio::StreamServer::new("127.0.0.1:0", |mut connection, _ctx| async move {
+                    Ok(echo(&mut *connection).await?)
                 });
                 let server = ServiceHandle::new(server).with_manager(manager());
                 runtime.block_on(server.start()).expect("the echo server starts");

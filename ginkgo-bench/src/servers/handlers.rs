@@ -1,15 +1,14 @@
 //! The echo handler: reads what the client sends and writes it back, until the client closes
-//! the connection. Written once for tokio's `TcpStream` (the baseline's and
-//! `ginkgo_tokio::StreamServer`'s stream) and once for a `ginkgo::net::Connection`, with the
-//! same steps and the same 64-byte buffer.
+//! the connection. Written once for tokio's streams (the baseline's `TcpStream`, and
+//! `ginkgo_tokio::StreamServer`'s `ginkgo_tokio::Stream`, TCP or Unix) and once for a
+//! `ginkgo::net::Connection`, with the same steps and the same 64-byte buffer.
 
 use std::io;
 
 use futures::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use ginkgo::net::Connection;
 use ginkgo::{Context, TaskResult};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::load::MESSAGE;
 
@@ -18,7 +17,7 @@ use crate::load::MESSAGE;
 /// # Errors
 ///
 /// A failed read or write.
-pub async fn echo(mut stream: TcpStream) -> io::Result<()> {
+pub async fn echo(mut stream: impl AsyncRead + AsyncWrite + Unpin) -> io::Result<()> {
     let mut buffer = [0; MESSAGE];
     loop {
         let n = stream.read(&mut buffer).await?;

@@ -32,7 +32,7 @@ pub const REPORT_INTERVAL: Duration = Duration::from_secs(10);
 ///
 /// [`at_cap`]: AcceptPacing::at_cap
 #[derive(Debug)]
-pub struct AcceptPacing {
+pub(crate) struct AcceptPacing {
     ctx: Context,
     path: String,
     /// Failed attempts since the last accepted connection.
@@ -48,7 +48,7 @@ pub struct AcceptPacing {
 
 impl AcceptPacing {
     /// The pace of the accept loop of `ctx`'s service.
-    pub fn new(ctx: &Context) -> Self {
+    pub(crate) fn new(ctx: &Context) -> Self {
         AcceptPacing {
             ctx: ctx.clone(),
             path: ctx.path(),
@@ -62,7 +62,7 @@ impl AcceptPacing {
     }
 
     /// Every slot of the server (`cap` of them) is taken: the loop waits for one to be freed.
-    pub fn at_cap(&mut self, cap: usize) {
+    pub(crate) fn at_cap(&mut self, cap: usize) {
         if let Some(times) = self.full.occurred(Instant::now()) {
             log::warn!(
                 "{}: at its cap of {cap} open {}; new clients wait until one closes ({times} {} since the last report)",
@@ -75,7 +75,7 @@ impl AcceptPacing {
 
     /// `accept` failed with `err` while `open` connections are open: the pause before the next
     /// attempt, or `None` to try again at once.
-    pub fn failed(&mut self, err: &io::Error, open: usize) -> Option<Duration> {
+    pub(crate) fn failed(&mut self, err: &io::Error, open: usize) -> Option<Duration> {
         if went_away(err) {
             log::debug!("{}: a connection went away before it was accepted: {err}", self.path);
             return None;
@@ -97,7 +97,7 @@ impl AcceptPacing {
     }
 
     /// A connection was accepted.
-    pub fn accepted(&mut self) {
+    pub(crate) fn accepted(&mut self) {
         if self.failures_in_row == 0 {
             return;
         }

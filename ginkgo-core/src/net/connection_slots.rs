@@ -18,7 +18,7 @@ use crate::Gauge;
 ///
 /// ```
 /// use ginkgo::Gauge;
-/// use ginkgo_core::net::ConnectionSlots;
+/// use ginkgo_core::net::backend::ConnectionSlots;
 ///
 /// let gauge = Gauge::default();
 /// let slots = ConnectionSlots::new(2, gauge.clone());

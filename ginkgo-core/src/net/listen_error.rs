@@ -5,10 +5,10 @@ use std::fmt;
 use std::io;
 
 /// A server could not listen on its address (in use, not an address of this host, a name
-/// that does not resolve, …). The start fails with it, naming the address.
+/// that does not resolve, a Unix socket's path taken by a live server or by a file that is not
+/// a socket, …). The start fails with it, naming the address; its source says why.
 ///
-/// Every backend's servers fail with this one type; the backend crates re-export it
-/// (`ginkgo_tokio::ListenError`, `ginkgo_asyncstd::ListenError`, `ginkgo_threads::ListenError`).
+/// Every server fails with this one type, whatever its backend.
 ///
 /// ```
 /// use ginkgo::net::ListenError;

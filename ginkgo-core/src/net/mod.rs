@@ -1,29 +1,31 @@
-//! The runtime-neutral half of the network services: what the TCP servers and clients of every
-//! backend share, so that each backend crate keeps only what touches its runtime (binding,
-//! accepting, connecting, its stream type).
+//! The network services, written once for every runtime: [`StreamServer`] and
+//! [`StreamClient`], over the sockets of a [`Transport`] that each backend crate implements.
 //!
-//! * [`ListenError`]: why a server could not start, on every backend.
-//! * Connections: [`OpenConnection`] counts one in the service's gauges while it is open;
-//!   [`run_handler`] and [`run_blocking_handler`] log a handler's failure or panic with the
-//!   service's path instead of failing the service; [`spawn_connection`] runs one as a task.
-//! * Servers: [`listen`] binds in a task of the service and records the [`BoundAddress`];
-//!   [`accept_until_stopping`] and [`serve_connections`] accept until the service stops.
-//! * Limits: [`ServerLimits`] (the cap on connections, and an HTTP server's timeouts and
-//!   streams; their settings [`MAX_CONNECTIONS`], [`IDLE_TIMEOUT`], [`HEADER_READ_TIMEOUT`],
-//!   [`MAX_CONCURRENT_STREAMS`]); [`ConnectionSlots`] holds a server to its cap;
-//!   [`AcceptPacing`] paces and reports an accept loop that cannot accept (out of file
-//!   descriptors, say), with [`LogEvery`]; [`RequestActivity`] tells when an HTTP connection
-//!   has been idle, or has been sending its headers, for too long.
-//! * Clients: [`ClientOptions`] (where to connect, backoff, timeouts, readiness), the pace and
-//!   log lines of reconnecting ([`Reconnect`]), and the whole loop of an async client
-//!   ([`stay_connected`]).
+//! * Services: [`StreamServer`] and [`StreamClient`], which hand each [`Connection`] to a
+//!   handler; [`ListenError`], why a server could not start.
+//! * Addresses: [`Address`] (`host:port` or `unix:/path`, as configured), [`LocalAddr`] (where
+//!   a server listens), [`PeerAddr`] (who is at the other end: a TCP address, or a
+//!   [`UnixPeer`] and its [`PeerProcess`]).
+//! * Limits and settings: [`ServerLimits`] (the cap on connections, and an HTTP server's
+//!   timeouts and streams) and the settings behind them, [`MAX_CONNECTIONS`]
+//!   ([`MaxConnections`]), [`IDLE_TIMEOUT`], [`HEADER_READ_TIMEOUT`] ([`Timeout`]),
+//!   [`MAX_CONCURRENT_STREAMS`]; [`UNIX_SOCKET_MODE`] ([`SocketMode`]), the permissions of a
+//!   Unix socket's file; [`ACCEPT_PAUSES`] and [`REPORT_INTERVAL`], how a server that cannot
+//!   accept paces itself and its log lines.
+//! * [`backend`]: what a backend crate builds its network services with (the [`Transport`]
+//!   trait, Unix socket files, listening and accepting, connection slots and supervision, the
+//!   idle watch of HTTP connections).
 //!
-//! Applications use the services built on these: `ginkgo::net::{StreamServer, StreamClient}`,
-//! or a backend crate's own (`ginkgo_tokio::StreamServer`, …).
+//! Applications use them through `ginkgo::net`, whose `StreamServer` and `StreamClient`
+//! follow whichever backend runs the tree, or through a backend crate's
+//! (`ginkgo_tokio::StreamServer`, …), whose handlers get that runtime's own stream.
 
 mod accept_pacing;
+mod address;
+pub mod backend;
 mod bound_address;
 mod client_options;
+mod connection;
 mod connection_slots;
 mod listen;
 mod listen_error;
@@ -31,20 +33,32 @@ mod log_every;
 mod max_connections;
 mod request_activity;
 mod settings;
+mod socket;
+mod socket_mode;
 mod stream_client;
+mod stream_server;
 mod supervise;
 mod timeout;
+mod transport;
+#[cfg(unix)]
+mod unix_socket;
 
-pub use accept_pacing::{ACCEPT_PAUSES, AcceptPacing, REPORT_INTERVAL};
-pub use bound_address::BoundAddress;
-pub use client_options::ClientOptions;
-pub use connection_slots::ConnectionSlots;
-pub use listen::{Accept, accept_until_stopping, listen, serve_connections};
+use accept_pacing::AcceptPacing;
+pub use accept_pacing::{ACCEPT_PAUSES, REPORT_INTERVAL};
+pub use address::{Address, BadAddress, LocalAddr, PeerAddr, PeerProcess, UnixPeer};
+use backend::{
+    BoundAddress, ConnectionFrom, ConnectionSlots, Handshake, Listen, OpenConnection, accept_until_stopping,
+    spawn_connection,
+};
+pub use connection::Connection;
 pub use listen_error::ListenError;
-pub use log_every::LogEvery;
+use log_every::LogEvery;
 pub use max_connections::MaxConnections;
-pub use request_activity::{IdleLimits, InFlight, RequestActivity};
-pub use settings::{HEADER_READ_TIMEOUT, IDLE_TIMEOUT, MAX_CONCURRENT_STREAMS, MAX_CONNECTIONS, ServerLimits};
-pub use stream_client::{Reconnect, stay_connected};
-pub use supervise::{OpenConnection, panic_message, run_blocking_handler, run_handler, spawn_connection};
+pub use settings::{
+    HEADER_READ_TIMEOUT, IDLE_TIMEOUT, MAX_CONCURRENT_STREAMS, MAX_CONNECTIONS, ServerLimits, UNIX_SOCKET_MODE,
+};
+pub use socket_mode::SocketMode;
+pub use stream_client::StreamClient;
+pub use stream_server::StreamServer;
 pub use timeout::Timeout;
+pub use transport::Transport;

@@ -46,7 +46,7 @@ pub struct IdleLimits {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use ginkgo_core::net::{IdleLimits, RequestActivity};
+/// use ginkgo_core::net::backend::{IdleLimits, RequestActivity};
 ///
 /// let limits = IdleLimits { idle_timeout: Duration::from_secs(75), header_read_timeout: Duration::from_secs(10) };
 /// let activity = Arc::new(RequestActivity::new(limits));

@@ -6,7 +6,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use super::{MaxConnections, Timeout};
+use super::{MaxConnections, SocketMode, Timeout};
 use crate::{Config, setting};
 
 setting!(
@@ -15,6 +15,15 @@ setting!(
         name: "net.max_connections",
         default: MaxConnections::Auto,
         help: "Most connections each server holds open at once (then new clients wait);\n\"auto\": the limit on open files less a quarter of it (at most 1024)",
+    }
+);
+
+setting!(
+    /// Read when a server listening on a Unix socket starts, unless its builder set a mode.
+    pub static UNIX_SOCKET_MODE: SocketMode {
+        name: "net.unix_socket_mode",
+        default: SocketMode::DEFAULT,
+        help: "Permissions of the file of each server's Unix socket, in octal (\"0660\");\nconnecting takes write permission",
     }
 );
 
@@ -49,8 +58,8 @@ setting!(
 /// (`net.max_connections`, `http.idle_timeout`, `http.header_read_timeout`,
 /// `http.max_concurrent_streams`) as they are when it starts.
 ///
-/// Every backend's servers keep one and set it through builder methods of the same names; a
-/// stream server uses only the cap on connections.
+/// Every server keeps one and sets it through builder methods of the same names
+/// (`with_max_connections`, …); a stream server uses only the cap on connections.
 ///
 /// ```
 /// use std::time::Duration;

@@ -1,5 +1,5 @@
-//! What every stream client shares: the pace and the log lines of reconnecting, and the whole
-//! loop of the async ones.
+//! `StreamClient`: a client that stays connected, handing each connection to a handler, over
+//! any transport; its loop of connecting, and the pace and the log lines of reconnecting.
 
 use std::fmt;
 use std::future::Future;
@@ -9,29 +9,147 @@ use std::time::Duration;
 
 use futures::future::{Either, select};
 
-use super::{ClientOptions, OpenConnection, run_handler};
-use crate::{AsyncManager, Backoff, Context, Gauge, TaskResult};
+use super::client_options::ClientOptions;
+use super::connection::{Handler, handler};
+use super::supervise::run_handler;
+use super::{Address, Connection, OpenConnection, PeerAddr, Transport};
+use crate::{AsyncManager, Backoff, BoxError, Context, Gauge, Readiness, Service, TaskResult, async_trait};
+
+/// A client that keeps a connection open: it connects when started, runs
+/// `handler(connection, ctx)` on the connection, and when the connection fails or ends (the
+/// handler returned, failed or panicked; failures are logged with the service's path), connects
+/// again after a pause that grows with each failed attempt ([`Backoff`], with jitter), until
+/// the service stops. One implementation for every runtime, over the sockets of a
+/// [`Transport`] `T`: `ginkgo::net::StreamClient` follows whichever backend runs the tree, and
+/// each backend crate names its own (`ginkgo_tokio::StreamClient`, …). The examples are on
+/// those.
+///
+/// * **Addresses**: `host:port` for TCP, `unix:/path/to.sock` for a Unix domain socket. A TCP
+///   connection that turns out to be connected to itself (a port of this host that nothing
+///   listens on, which the system happened to give the client's own end) counts as a failed
+///   attempt.
+/// * **Readiness** means "connected": the start waits for the first connection (up to the
+///   service's `start_timeout`: 2 s, or [`with_start_timeout`](StreamClient::with_start_timeout)),
+///   and fails, rolling the tree back, if there is none by then. A daemon that must come up
+///   while its server is down should call
+///   [`ready_when_connected(false)`](StreamClient::ready_when_connected): the client is then
+///   ready at once and keeps trying in the background (or start the tree with
+///   `start_nowait`). [`is_connected`](StreamClient::is_connected) and the gauge `connections`
+///   tell whether it is connected now.
+/// * **Stop** ends the connecting and tells the handler to finish (through `ctx`); after
+///   [`stop_timeout`](StreamClient::with_stop_timeout) a handler still running is ended and
+///   its connection closed.
+pub struct StreamClient<T: Transport> {
+    transport: Arc<T>,
+    options: ClientOptions,
+    handler: Handler<T::Stream>,
+    connected: Gauge,
+}
+
+impl<T: Transport + Default> StreamClient<T> {
+    /// A client of `address` (`host:port` text, a `SocketAddr`, or `unix:/path`), running
+    /// `handler` on every connection it makes.
+    pub fn new<F, Fut>(address: impl ToString, handler: F) -> Self
+    where
+        F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        let address = address.to_string();
+        Self::with_address_from(move || Some(address.clone()), handler)
+    }
+
+    /// A client that asks `address` where to connect before every attempt: for a server whose
+    /// address is known only once it runs (a sibling listening on port 0, say). `None` counts
+    /// as a failed attempt.
+    pub fn with_address_from<A, F, Fut>(address: A, handler: F) -> Self
+    where
+        A: Fn() -> Option<String> + Send + Sync + 'static,
+        F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        Self::with_transport(T::default(), address, handler)
+    }
+}
+
+impl<T: Transport> StreamClient<T> {
+    /// A client over `transport`, a transport value of its own (one that holds a
+    /// configuration, say), that asks `address` where to connect before every attempt.
+    pub fn with_transport<A, F, Fut>(transport: T, address: A, handler: F) -> Self
+    where
+        A: Fn() -> Option<String> + Send + Sync + 'static,
+        F: Fn(Connection<T::Stream>, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        StreamClient {
+            transport: Arc::new(transport),
+            options: ClientOptions::new(address),
+            handler: self::handler(handler),
+            connected: Gauge::default(),
+        }
+    }
+
+    /// Sets the pauses between attempts (default: [`Backoff::default`]).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.options.backoff = backoff;
+        self
+    }
+
+    /// Sets how long one attempt to connect may take (default 10 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options.connect_timeout = timeout;
+        self
+    }
+
+    /// With `true` (the default) the client is ready once connected; with `false`, as soon as
+    /// it has started trying.
+    pub fn ready_when_connected(mut self, wait: bool) -> Self {
+        self.options.ready_when_connected = wait;
+        self
+    }
+
+    /// Sets how long a start waits for the first connection (default 2 s); with
+    /// `ready_when_connected(false)`, it does not wait.
+    pub fn with_start_timeout(mut self, timeout: Duration) -> Self {
+        self.options.start_timeout = timeout;
+        self
+    }
+
+    /// Sets how long the handler gets to finish at stop before it is ended (default 1 s).
+    pub fn with_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.options.stop_timeout = timeout;
+        self
+    }
+
+    /// True while a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.connected.get() > 0
+    }
+}
+
+#[async_trait]
+impl<T: Transport> Service for StreamClient<T> {
+    fn start_timeout(&self) -> Duration {
+        self.options.start_timeout
+    }
+
+    fn stop_timeout(&self) -> Duration {
+        self.options.stop_timeout
+    }
+
+    async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
+        self.transport.check_backend(ctx, "StreamClient")?;
+        let (transport, options, handler) = (self.transport.clone(), self.options.clone(), self.handler.clone());
+        let connected = self.connected.clone();
+        let _task = ctx.spawn(move |ctx| stay_connected(ctx, transport, options, connected, handler));
+        Ok(self.options.readiness())
+    }
+}
 
 /// The pace and the log lines of a client that keeps reconnecting: each failed attempt in a row
 /// waits longer than the one before ([`Backoff`], with jitter); after a connection that was made
 /// and has closed, the wait is the shortest again.
-///
-/// ```
-/// use std::time::Duration;
-/// use ginkgo::Backoff;
-/// use ginkgo_core::net::Reconnect;
-///
-/// let ms = Duration::from_millis;
-/// let mut reconnect = Reconnect::new("App/Client", Backoff { jitter: 0.0, ..Backoff::default() });
-/// assert_eq!(reconnect.failed("127.0.0.1:7000", &"connection refused"), ms(100));
-/// assert_eq!(reconnect.no_address(), ms(200));
-/// assert_eq!(reconnect.failed("127.0.0.1:7000", &"connection refused"), ms(400));
-/// reconnect.connected("127.0.0.1:7000");
-/// assert_eq!(reconnect.closed("127.0.0.1:7000"), ms(100));
-/// assert_eq!(reconnect.failed("127.0.0.1:7000", &"connection refused"), ms(100));
-/// ```
 #[derive(Debug)]
-pub struct Reconnect {
+struct Reconnect {
     path: String,
     backoff: Backoff,
     failures: u32,
@@ -39,13 +157,13 @@ pub struct Reconnect {
 
 impl Reconnect {
     /// The pace of the client at `path` (its service's path, which starts its log lines).
-    pub fn new(path: impl Into<String>, backoff: Backoff) -> Self {
+    fn new(path: impl Into<String>, backoff: Backoff) -> Self {
         Reconnect { path: path.into(), backoff, failures: 0 }
     }
 
     /// There is no address to connect to yet: logs it, and returns the pause before the next
     /// attempt (a failed attempt).
-    pub fn no_address(&mut self) -> Duration {
+    fn no_address(&mut self) -> Duration {
         let delay = self.next_failure();
         log::warn!("{}: no address to connect to yet; trying again in {delay:?}", self.path);
         delay
@@ -53,21 +171,21 @@ impl Reconnect {
 
     /// Connecting to `address` failed with `err`: logs it, and returns the pause before the next
     /// attempt, longer after each failure in a row.
-    pub fn failed(&mut self, address: &str, err: &dyn fmt::Display) -> Duration {
+    fn failed(&mut self, address: &str, err: &dyn fmt::Display) -> Duration {
         let delay = self.next_failure();
         log::warn!("{}: cannot connect to {address}: {err}; trying again in {delay:?}", self.path);
         delay
     }
 
     /// Connected to `address`: logs it; the next failure waits as briefly as the first.
-    pub fn connected(&mut self, address: &str) {
+    fn connected(&mut self, address: &str) {
         self.failures = 0;
         log::info!("{}: connected to {address}", self.path);
     }
 
     /// The connection to `address` has closed: logs it, and returns the pause before connecting
     /// again.
-    pub fn closed(&self, address: &str) -> Duration {
+    fn closed(&self, address: &str) -> Duration {
         let delay = self.backoff.delay(0, fastrand::f64());
         log::info!("{}: connection to {address} closed; connecting again in {delay:?}", self.path);
         delay
@@ -80,47 +198,46 @@ impl Reconnect {
     }
 }
 
-/// What the task of an async stream client does, until its service stops: connects where
-/// `options` says, with the runtime's `connect` (an attempt that takes longer than the options'
-/// connect timeout fails); runs `handler(stream, ctx)` on the connection, supervised by
-/// [`run_handler`]; then connects again, pausing as [`Reconnect`] says.
+/// What the task of a stream client does, until its service stops: connects where `options`
+/// says, with `transport` (an attempt that takes longer than the options' connect timeout
+/// fails); runs `handler(connection, ctx)` on the connection, supervised by [`run_handler`];
+/// then connects again, pausing as [`Reconnect`] says.
 ///
 /// While a connection is open it is counted in the service's gauge `connections` and in
 /// `connected`; each connection marks the service ready.
-pub async fn stay_connected<S, C, CF, H, HF>(
+async fn stay_connected<T: Transport>(
     ctx: Context,
+    transport: Arc<T>,
     options: ClientOptions,
     connected: Gauge,
-    connect: C,
-    handler: Arc<H>,
-) -> TaskResult
-where
-    C: Fn(String) -> CF,
-    CF: Future<Output = io::Result<S>>,
-    H: Fn(S, Context) -> HF + ?Sized,
-    HF: Future<Output = TaskResult>,
-{
+    handler: Handler<T::Stream>,
+) -> TaskResult {
     let path = ctx.path();
     let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
     let gauges = vec![ctx.gauge("connections"), connected];
-    let mut reconnect = Reconnect::new(path.clone(), options.backoff().clone());
+    let mut reconnect = Reconnect::new(path.clone(), options.backoff.clone());
     loop {
-        let Some(address) = options.address() else {
+        let Some(address) = (options.address)() else {
             ctx.sleep(reconnect.no_address()).await?;
             continue;
         };
-        let attempt = within(manager.as_ref(), options.connect_timeout(), connect(address.clone()));
-        let stream = match ctx.until_stopping(attempt).await? {
-            Ok(stream) => stream,
+        let attempt = connect(&ctx, transport.as_ref(), manager.as_ref(), &address, options.connect_timeout);
+        let (stream, peer) = match ctx.until_stopping(attempt).await? {
+            Ok(connected) => connected,
             Err(err) => {
                 ctx.sleep(reconnect.failed(&address, &err)).await?;
                 continue;
             }
         };
+        if ctx.is_stopping() {
+            // Connected as the stop began (a blocking transport's attempt cannot be cut short):
+            // the handler would only be told to finish.
+            return Ok(());
+        }
         reconnect.connected(&address);
         let open = OpenConnection::new(gauges.clone());
         ctx.set_ready();
-        let handled = async { handler(stream, ctx.clone()).await };
+        let handled = handler(Connection::new(stream, peer), ctx.clone());
         run_handler(&path, &format!("connection to {address}"), handled).await;
         drop(open);
         if ctx.is_stopping() {
@@ -128,6 +245,18 @@ where
         }
         ctx.sleep(reconnect.closed(&address)).await?;
     }
+}
+
+/// One attempt to connect to `address` (text, parsed here: a bad one is a failed attempt).
+async fn connect<T: Transport>(
+    ctx: &Context,
+    transport: &T,
+    manager: &dyn AsyncManager,
+    address: &str,
+    timeout: Duration,
+) -> io::Result<(T::Stream, PeerAddr)> {
+    let address: Address = address.parse().map_err(|bad| io::Error::new(io::ErrorKind::InvalidInput, bad))?;
+    within(manager, timeout, transport.connect(ctx, &address, timeout)).await
 }
 
 /// `attempt`, failed with `TimedOut` if it takes longer than `timeout`.
@@ -139,5 +268,22 @@ async fn within<T>(
     match select(std::pin::pin!(attempt), manager.sleep(timeout)).await {
         Either::Left((connected, _)) => connected,
         Either::Right(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no connection within {timeout:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_in_a_row_waits_longer_and_a_connection_starts_over() {
+        let ms = Duration::from_millis;
+        let mut reconnect = Reconnect::new("App/Client", Backoff { jitter: 0.0, ..Backoff::default() });
+        assert_eq!(reconnect.failed("127.0.0.1:7000", &"connection refused"), ms(100));
+        assert_eq!(reconnect.no_address(), ms(200));
+        assert_eq!(reconnect.failed("127.0.0.1:7000", &"connection refused"), ms(400));
+        reconnect.connected("127.0.0.1:7000");
+        assert_eq!(reconnect.closed("127.0.0.1:7000"), ms(100));
+        assert_eq!(reconnect.failed("127.0.0.1:7000", &"connection refused"), ms(100));
     }
 }

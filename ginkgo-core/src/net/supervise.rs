@@ -2,6 +2,7 @@
 //! logged instead of failing the service that owns it.
 
 use std::any::Any;
+use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -11,6 +12,7 @@ use std::task::Poll;
 use futures::FutureExt;
 use pin_project_lite::pin_project;
 
+use super::PeerAddr;
 use super::connection_slots::Slots;
 use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 
@@ -20,7 +22,7 @@ use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 ///
 /// ```
 /// use ginkgo::Gauge;
-/// use ginkgo_core::net::OpenConnection;
+/// use ginkgo_core::net::backend::OpenConnection;
 ///
 /// let connections = Gauge::default();
 /// let open = OpenConnection::new(vec![connections.clone()]);
@@ -31,25 +33,18 @@ use crate::{Chain, Context, Gauge, Stopping, TaskResult};
 #[derive(Debug)]
 pub struct OpenConnection(Counted);
 
-/// Where a connection is counted: a server's slots (and its gauge), one gauge, or several.
+/// Where a connection is counted: a server's slots (and its gauge), or gauges.
 #[derive(Debug)]
 enum Counted {
     Slot(Arc<Slots>),
-    One(Gauge),
-    Many(Vec<Gauge>),
+    Many(Box<[Gauge]>),
 }
 
 impl OpenConnection {
     /// Adds one to each of `gauges`, until the value is dropped.
     pub fn new(gauges: Vec<Gauge>) -> Self {
         gauges.iter().for_each(Gauge::inc);
-        OpenConnection(Counted::Many(gauges))
-    }
-
-    /// Adds one to `gauge`, until the value is dropped.
-    pub fn in_gauge(gauge: Gauge) -> Self {
-        gauge.inc();
-        OpenConnection(Counted::One(gauge))
+        OpenConnection(Counted::Many(gauges.into_boxed_slice()))
     }
 
     /// Holds a slot of `slots`, already counted, until the value is dropped.
@@ -62,7 +57,6 @@ impl Drop for OpenConnection {
     fn drop(&mut self) {
         match &self.0 {
             Counted::Slot(slots) => slots.free(),
-            Counted::One(gauge) => gauge.dec(),
             Counted::Many(gauges) => gauges.iter().for_each(Gauge::dec),
         }
     }
@@ -70,11 +64,13 @@ impl Drop for OpenConnection {
 
 /// Runs one connection's `handler` as a task of `ctx`'s service, counted as `open` (its slot
 /// in the server's [`ConnectionSlots`](super::ConnectionSlots)) until the task ends, and
-/// supervised by [`run_handler`]: `what` (`connection from 10.0.0.7:50123`) names the
-/// connection in the logs. If the service is not running, the task is not spawned and the
-/// slot is freed at once.
-pub fn spawn_connection<F, Fut>(ctx: &Context, open: OpenConnection, what: String, handler: F)
+/// supervised: an error or a panic is logged with the service's path and the connection, and
+/// goes no further. `what` ([`ConnectionFrom`], say) names the connection in the logs,
+/// formatted only if a line is written. If the service is not running, the task is not
+/// spawned and the slot is freed at once.
+pub fn spawn_connection<W, F, Fut>(ctx: &Context, open: OpenConnection, what: W, handler: F)
 where
+    W: fmt::Display + Send + 'static,
     F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = TaskResult> + Send + 'static,
 {
@@ -83,19 +79,40 @@ where
     let _task = ctx.spawn(move |ctx| ConnectionTask { owner: ctx.clone(), what, _open: open, handler: handler(ctx) });
 }
 
+/// Names a stream server's connection in log lines: `connection from 10.0.0.7:50123`,
+/// `connection from pid 4242 (uid 1000) on unix:/run/app.sock`. No larger than the peer's
+/// address: each connection's task keeps one, and formats it only for a line. (An HTTP server
+/// names its own: [`spawn_connection`] takes any `Display`.)
+///
+/// ```
+/// use ginkgo_core::net::PeerAddr;
+/// use ginkgo_core::net::backend::ConnectionFrom;
+///
+/// let peer = PeerAddr::Tcp("10.0.0.7:50123".parse().unwrap());
+/// assert_eq!(ConnectionFrom(peer).to_string(), "connection from 10.0.0.7:50123");
+/// ```
+#[derive(Debug)]
+pub struct ConnectionFrom(pub PeerAddr);
+
+impl fmt::Display for ConnectionFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connection from {}", self.0)
+    }
+}
+
 pin_project! {
     /// One connection's task: its handler, supervised like [`run_handler`] does, with the path
     /// of its service worked out only when a line is logged.
-    struct ConnectionTask<Fut> {
+    struct ConnectionTask<Fut, W> {
         owner: Context,
-        what: String,
+        what: W,
         _open: OpenConnection,
         #[pin]
         handler: Fut,
     }
 }
 
-impl<Fut: Future<Output = TaskResult>> Future for ConnectionTask<Fut> {
+impl<Fut: Future<Output = TaskResult>, W: fmt::Display> Future for ConnectionTask<Fut, W> {
     type Output = TaskResult;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<TaskResult> {
@@ -105,7 +122,7 @@ impl<Fut: Future<Output = TaskResult>> Future for ConnectionTask<Fut> {
             Ok(Poll::Ready(result)) => Ok(result),
             Err(panic) => Err(panic),
         };
-        log_outcome(&PathOf(this.owner), this.what, outcome);
+        log_outcome(&PathOf(this.owner), &*this.what, outcome);
         Poll::Ready(Ok(()))
     }
 }
@@ -114,40 +131,19 @@ impl<Fut: Future<Output = TaskResult>> Future for ConnectionTask<Fut> {
 /// `path` and the connection (`what`), and goes no further: one bad connection never takes its
 /// server or client down. A handler ended by the stop, or by the other end closing the
 /// connection, has ended normally.
-///
-/// ```
-/// use ginkgo_core::net::run_handler;
-///
-/// futures::executor::block_on(async {
-///     // Logs `App/Server: connection from 10.0.0.7:50123: handler panicked: boom`.
-///     run_handler("App/Server", "connection from 10.0.0.7:50123", async { panic!("boom") }).await;
-///     run_handler("App/Server", "connection from 10.0.0.7:50124", async { Err("bad request".into()) }).await;
-/// });
-/// ```
-pub async fn run_handler<F>(path: &str, what: &str, handler: F)
+pub(crate) async fn run_handler<F>(path: &str, what: &str, handler: F)
 where
     F: Future<Output = TaskResult>,
 {
     let outcome = AssertUnwindSafe(handler).catch_unwind().await;
-    log_outcome(&path, what, outcome);
-}
-
-/// [`run_handler`] for a blocking handler, on the calling thread.
-///
-/// ```
-/// use ginkgo_core::net::run_blocking_handler;
-///
-/// run_blocking_handler("App/Server", "connection from 10.0.0.7:50123", || panic!("boom"));
-/// ```
-pub fn run_blocking_handler(path: &str, what: &str, handler: impl FnOnce() -> TaskResult) {
-    log_outcome(&path, what, catch_unwind(AssertUnwindSafe(handler)));
+    log_outcome(&path, &what, outcome);
 }
 
 /// The text of a panic payload (what `panic!` was given), to log a panic that was caught.
 ///
 /// ```
 /// let payload = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
-/// assert_eq!(ginkgo_core::net::panic_message(payload.as_ref()), "boom 7");
+/// assert_eq!(ginkgo_core::net::backend::panic_message(payload.as_ref()), "boom 7");
 /// ```
 pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     crate::task::panic_message(payload)
@@ -156,13 +152,13 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// A service's path, worked out only if a log line is written.
 struct PathOf<'a>(&'a Context);
 
-impl std::fmt::Display for PathOf<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PathOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0.path())
     }
 }
 
-fn log_outcome(path: &dyn std::fmt::Display, what: &str, outcome: Result<TaskResult, Box<dyn Any + Send>>) {
+fn log_outcome(path: &dyn fmt::Display, what: &dyn fmt::Display, outcome: Result<TaskResult, Box<dyn Any + Send>>) {
     match outcome {
         Ok(Ok(())) => log::debug!("{path}: {what}: handler done"),
         Ok(Err(err)) if err.is::<Stopping>() => log::debug!("{path}: {what}: handler ended by the stop"),

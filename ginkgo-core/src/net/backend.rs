@@ -1,0 +1,26 @@
+//! What a backend crate builds its network services with. Applications need none of it.
+//!
+//! * [`Transport`]: the trait a runtime's sockets implement, with [`Handshake`]; a stream or
+//!   listener of either kind, [`Socket`]; [`tcp_peer`] (with [`refuse_self_connection`]) for
+//!   TCP clients; [`WrongBackend`] for sockets that work under one backend only.
+//! * Unix sockets: [`listen_unix`] makes a server's socket and its file ([`SocketFile`]), as
+//!   every backend must (stale sockets replaced, the mode set before listening, the file
+//!   removed at the end); [`unix_peer`] and [`peer_process`] tell who connected.
+//! * Servers: [`Listen`] binds in a task of the service and records the [`BoundAddress`];
+//!   [`accept_until_stopping`] accepts within a cap of [`ConnectionSlots`];
+//!   [`spawn_connection`] runs each connection as a task, counted as an [`OpenConnection`]
+//!   and named by [`ConnectionFrom`] in the logs.
+//! * HTTP servers: [`RequestActivity`] tells when a connection has been idle, or has been
+//!   sending its headers, for too long ([`IdleLimits`], [`InFlight`]); [`panic_message`] for
+//!   what hyper spawns.
+
+pub use super::Transport;
+pub use super::bound_address::BoundAddress;
+pub use super::connection_slots::ConnectionSlots;
+pub use super::listen::{Listen, accept_until_stopping};
+pub use super::request_activity::{IdleLimits, InFlight, RequestActivity};
+pub use super::socket::Socket;
+pub use super::supervise::{ConnectionFrom, OpenConnection, panic_message, spawn_connection};
+pub use super::transport::{Handshake, WrongBackend, refuse_self_connection, tcp_peer};
+#[cfg(unix)]
+pub use super::unix_socket::{SocketFile, listen_unix, peer_process, unix_peer};
