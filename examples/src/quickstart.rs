@@ -34,6 +34,7 @@ setting!(pub static SERVER_ADDRESS: String {
     name: "quickstart.server_address",
     default: "0.0.0.0:7000".to_string(),
     help: "Where HelloWorldServer listens",
+    restart: true,
 });
 
 setting!(pub static CLIENT_ADDRESS: String {
@@ -46,12 +47,14 @@ setting!(pub static WEB_ADDRESS: String {
     name: "quickstart.web_address",
     default: "0.0.0.0:8000".to_string(),
     help: "Where HelloWorldWebServer and AppServer listen",
+    restart: true,
 });
 
 setting!(pub static CLIENT_BACKOFF: Backoff {
     name: "quickstart.client_backoff",
     default: Backoff::default(),
     help: "How HelloWorldClient waits between connection attempts: a table of\ninitial_delay and max_delay (seconds), factor and jitter",
+    restart: true,
 });
 
 /// The current value of an address setting.

@@ -15,6 +15,7 @@ setting!(
         name: "net.max_connections",
         default: MaxConnections::Auto,
         help: "Most connections each server holds open at once (then new clients wait);\n\"auto\": the limit on open files less a quarter of it (at most 1024)",
+        restart: true,
     }
 );
 
@@ -24,6 +25,7 @@ setting!(
         name: "net.unix_socket_mode",
         default: SocketMode::DEFAULT,
         help: "Permissions of the file of each server's Unix socket, in octal (\"0660\");\nconnecting takes write permission",
+        restart: true,
     }
 );
 
@@ -33,6 +35,7 @@ setting!(
         name: "http.idle_timeout",
         default: Timeout::from_secs(75),
         help: "Seconds an HTTP connection may wait for its next request before it is closed",
+        restart: true,
     }
 );
 
@@ -42,6 +45,7 @@ setting!(
         name: "http.header_read_timeout",
         default: Timeout::from_secs(10),
         help: "Seconds a client has to send a request's headers, from their first byte",
+        restart: true,
     }
 );
 
@@ -51,6 +55,7 @@ setting!(
         name: "http.max_concurrent_streams",
         default: NonZeroU32::new(100).expect("100 is not zero"),
         help: "Most requests one HTTP/2 connection may have in progress at once",
+        restart: true,
     }
 );
 
