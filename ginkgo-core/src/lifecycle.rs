@@ -10,7 +10,7 @@ use futures::future::{BoxFuture, Either, select};
 
 use crate::error::{Error, ErrorKind};
 use crate::task::{current_task_set, mark_current_task_as_stopper, panic_message};
-use crate::{AsyncManager, Context, Readiness, State};
+use crate::{AsyncManager, Context, Readiness, Restart, State, supervision};
 
 /// How a start should treat a service that is not ready when `do_start` returns.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,6 +64,9 @@ impl Context {
             let manager = self.manager()?.clone();
             let sequence = self.node.sequence.lock().await;
             let number = self.node.run.begin().map_err(|found| Error::invalid_state(&self.path(), "start", found))?;
+            if let Some(supervisor) = self.node.supervisor.get() {
+                supervisor.new_run();
+            }
             log::debug!("{}: starting", self.path());
             let started = {
                 let steps = std::pin::pin!(self.start_steps(&manager, wait));
@@ -187,18 +190,38 @@ impl Context {
     /// It may be called from one of the service's own tasks (or a descendant's): the stop then
     /// runs on its own, and the calling task is ended with the others.
     ///
+    /// A [`Restart::Permanent`] child stopped this way is restarted by its parent (if the parent
+    /// is running and not stopping), once the stop is done.
+    ///
     /// Returns an error if a `do_stop` failed or timed out; everything else is stopped anyway.
     pub async fn stop(&self) -> Result<(), Error> {
         self.mark_current_task_as_stopper();
         let (number, requested) = self.request_stop();
         if let Some(from) = requested {
             self.spawn_stop_sequence(self.manager()?, from);
+            if self.restart_policy() == Some(Restart::Permanent) {
+                if let Some(parent) = self.parent() {
+                    parent.child_ended(self, number);
+                }
+            }
         }
         self.stopped(number).await
     }
 
-    /// Stops a child from inside its parent's stop sequence, without spawning.
-    async fn stop_inline(&self) -> Result<(), Error> {
+    /// Requests a stop and, if this call requested it, runs the stop sequence as a task of its
+    /// own. Returns the number of the run, and whether this call stopped it.
+    pub(crate) fn stop_in_background(&self) -> (u64, bool) {
+        let (number, requested) = self.request_stop();
+        let Some(from) = requested else { return (number, false) };
+        if let Ok(manager) = self.manager() {
+            self.spawn_stop_sequence(manager, from);
+        }
+        (number, true)
+    }
+
+    /// Stops a child from inside its parent's stop sequence (or its supervisor), without
+    /// spawning.
+    pub(crate) async fn stop_inline(&self) -> Result<(), Error> {
         let (number, requested) = self.request_stop();
         if let Some(from) = requested {
             self.stop_sequence(from).await;
@@ -368,26 +391,36 @@ impl Context {
     }
 }
 
-/// A failure reached `ctx`: record it up to the root, and stop the root.
-///
-/// This is the one place that decides what a failure does. Today every service escalates to
-/// its parent; per-child restart policies would be consulted here, at each level.
+/// A failure reached `ctx`: log it, then [`pass_up`].
 pub(crate) fn escalate(ctx: &Context, err: Error) {
     log::error!("{}", err.chain());
+    pass_up(ctx, err);
+}
+
+/// What a failure does, once logged. This is the one place that decides it.
+///
+/// The failure is recorded on `ctx`, then on each ancestor in turn, and goes up until it reaches
+/// a service whose parent supervises it ([`supervision::contains_failure`]): that service alone
+/// is stopped, and its parent restarts it or not, by its policy. A failure that reaches the root
+/// stops the root, and with it the whole tree: with no supervised service on its way, that is
+/// every failure, as it was before supervision.
+pub(crate) fn pass_up(ctx: &Context, err: Error) {
     let mut at = ctx.clone();
     loop {
         at.record_failure(err.clone());
-        match at.parent() {
-            Some(parent) => at = parent,
-            None => break,
+        let Some(parent) = at.parent() else { break };
+        if let Some(restart) = supervision::contains_failure(&at, &parent) {
+            let (number, stopped) = at.stop_in_background();
+            // Only the failure that ends the run calls for a restart; a run already stopping was
+            // ended by someone else, who decides.
+            if stopped && restart != Restart::Temporary {
+                parent.child_ended(&at, number);
+            }
+            return;
         }
+        at = parent;
     }
-    let root = at;
-    if let (_, Some(from)) = root.request_stop() {
-        if let Ok(manager) = root.manager() {
-            root.spawn_stop_sequence(manager, from);
-        }
-    }
+    at.stop_in_background();
 }
 
 /// Runs a hook, turning a panic into an error.

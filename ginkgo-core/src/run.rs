@@ -5,6 +5,7 @@ use std::sync::{Mutex, Weak};
 use event_listener::{Event, listener};
 
 use crate::error::Error;
+use crate::snapshot::Failure;
 use crate::state::{State, lock};
 use crate::task::{Owner, TaskSet};
 
@@ -18,7 +19,8 @@ use crate::task::{Owner, TaskSet};
 ///   in a stop (after the children have stopped), and it is all that `Context::stopping`,
 ///   `is_stopping` and `sleep` look at. The task set keeps it, because the spawn path reads it
 ///   without a lock; the run opens the set when it begins.
-/// * what the run has learnt ([`Record`]).
+/// * what the run has learnt ([`Record`]), and what the service's runs have learnt together
+///   ([`History`]).
 ///
 /// State and record change together under one lock, and every change notifies the waiters of
 /// [`Run::wait_for`], the one wait that every other is built on.
@@ -44,18 +46,49 @@ pub(crate) struct Record {
     pub(crate) failure: Option<Error>,
     /// What went wrong while stopping, if anything.
     pub(crate) stop_error: Option<Error>,
+    /// What outlives the run.
+    pub(crate) history: History,
+}
+
+/// What a service's runs have learnt together: kept from one run to the next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct History {
+    /// How many times its parent has restarted it.
+    pub(crate) restarts: u64,
+    /// The failure of the last run that failed, and when it was recorded.
+    pub(crate) last_failure: Option<Failure>,
 }
 
 impl Record {
-    fn new(number: u64, state: State) -> Self {
-        Record { number, state, ready_requested: false, awaiting_ready: false, failure: None, stop_error: None }
+    fn new(number: u64, state: State, history: History) -> Self {
+        Record {
+            number,
+            state,
+            ready_requested: false,
+            awaiting_ready: false,
+            failure: None,
+            stop_error: None,
+            history,
+        }
+    }
+
+    /// Records `err` as the run's failure, unless it has one.
+    fn fail(&mut self, err: &Error) {
+        if self.failure.is_none() {
+            self.failure = Some(err.clone());
+            self.history.last_failure = Some(Failure::now(err.clone()));
+        }
     }
 }
 
 impl Run {
     /// No run yet: `init`, and a task set that admits nothing.
     pub(crate) fn new(owner: Weak<dyn Owner>) -> Self {
-        Run { record: Mutex::new(Record::new(0, State::Init)), changed: Event::new(), tasks: TaskSet::new(owner) }
+        Run {
+            record: Mutex::new(Record::new(0, State::Init, History::default())),
+            changed: Event::new(),
+            tasks: TaskSet::new(owner),
+        }
     }
 
     pub(crate) fn state(&self) -> State {
@@ -95,7 +128,8 @@ impl Run {
             if !record.state.is_down() {
                 return Err(record.state);
             }
-            *record = Record::new(record.number + 1, State::Starting);
+            let history = std::mem::take(&mut record.history);
+            *record = Record::new(record.number + 1, State::Starting, history);
             self.tasks.open();
             Ok(record.number)
         })
@@ -118,16 +152,14 @@ impl Run {
 
     /// Records `err` as the failure of this run, unless it already has one.
     pub(crate) fn record_failure(&self, err: Error) {
-        self.update(|record| {
-            record.failure.get_or_insert(err);
-        });
+        self.update(|record| record.fail(&err));
     }
 
     /// The start of this run failed with `err`: records it and, unless a stop was requested
     /// meanwhile (which then rolls the start back), moves to `stopping`; true if it did.
     pub(crate) fn start_failed(&self, err: Error) -> bool {
         self.update(|record| {
-            record.failure.get_or_insert(err);
+            record.fail(&err);
             if record.state != State::Starting {
                 return false;
             }
@@ -141,7 +173,7 @@ impl Run {
     pub(crate) fn end(&self, stop_error: Option<Error>) -> State {
         self.update(|record| {
             if let Some(err) = &stop_error {
-                record.failure.get_or_insert_with(|| err.clone());
+                record.fail(err);
             }
             record.stop_error = stop_error;
             record.state = if record.failure.is_some() { State::Failed } else { State::Stopped };
@@ -207,6 +239,22 @@ mod tests {
         assert_eq!(run.read(|r| r.failure.clone()).unwrap().kind(), ErrorKind::StartFailed);
         run.begin().unwrap();
         assert!(run.read(|r| r.failure.is_none()));
+    }
+
+    #[test]
+    fn the_history_outlives_the_run_and_keeps_its_first_failure() {
+        let run = run();
+        run.begin().unwrap();
+        run.record_failure(Error::new(ErrorKind::TaskFailed, "P", "first"));
+        run.record_failure(Error::new(ErrorKind::TaskFailed, "P", "second"));
+        run.update(|record| record.history.restarts += 1);
+        run.request_stop();
+        run.end(None);
+        run.begin().unwrap();
+        let (failure, history) = run.read(|record| (record.failure.clone(), record.history.clone()));
+        assert!(failure.is_none());
+        assert_eq!(history.restarts, 1);
+        assert_eq!(history.last_failure.unwrap().error.to_string(), "P: first");
     }
 
     #[test]
