@@ -63,10 +63,17 @@ impl Worker {
     }
 }
 
-/// Waits until the parent and then `ctx` are ready; false if either will not be.
+/// Waits until every ancestor and then `ctx` are ready; false if one will not be. (An end that
+/// comes while an ancestor is still starting fails that ancestor's start.)
 async fn tree_is_up(ctx: &Context) -> bool {
-    let parent = ctx.parent().expect("a worker is a child");
-    parent.wait_ready(DEADLINE).await.is_ok() && ctx.wait_ready(DEADLINE).await.is_ok()
+    let mut at = ctx.parent();
+    while let Some(ancestor) = at {
+        if ancestor.wait_ready(DEADLINE).await.is_err() {
+            return false;
+        }
+        at = ancestor.parent();
+    }
+    ctx.wait_ready(DEADLINE).await.is_ok()
 }
 
 #[async_trait]

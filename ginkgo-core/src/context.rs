@@ -174,6 +174,8 @@ impl Context {
     ///
     /// Children start in the order they were added and stop in reverse. A child added to a
     /// running service is not started by this call; start it yourself if it should run now.
+    /// The child's failure is this service's failure; to have this service restart it instead,
+    /// add it with [`add_supervised`](Context::add_supervised).
     pub fn add_service<C: IntoService>(&self, child: C) -> ServiceHandle<C::Service> {
         let handle = child.into_service();
         *lock(&handle.node.parent) = Arc::downgrade(&self.node);

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::handle::{IntoService, ServiceHandle};
 use crate::{Backoff, Context, State};
 
@@ -78,12 +80,18 @@ impl fmt::Display for Strategy {
 /// The default is systemd's limit for a unit, at most 5 restarts within 10 s, with
 /// [`Backoff::default`] between them (100 ms, then doubling, with a 20 % jitter): a child that
 /// fails as soon as it starts is given up on after about 3 s.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// It can be a setting, like [`Backoff`]: in a config file it is a table whose period is in
+/// seconds, and any field left out keeps its default (`[app.intensity]`, `restarts = 3`,
+/// `period = 60`, `backoff = { initial_delay = 1 }`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Intensity {
     /// How many restarts a period may hold. Zero: the first end that calls for a restart fails
     /// the parent.
     pub restarts: u32,
     /// The sliding window the restarts are counted in.
+    #[serde(with = "crate::backoff::as_seconds")]
     pub period: Duration,
     /// The wait before each restart, growing with the restarts already in the period.
     pub backoff: Backoff,
@@ -167,4 +175,27 @@ pub(crate) fn contains_failure(child: &Context, parent: &Context) -> Option<Rest
     let restart = parent.node.supervisor.get()?.policy(child)?;
     let parent_starting = parent.state() == State::Starting;
     (restart == Restart::Temporary || !parent_starting).then_some(restart)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn an_intensity_reads_as_a_table_in_seconds_that_keeps_the_other_defaults() {
+        let read: Intensity = serde_json::from_str(r#"{"period": 60, "backoff": {"jitter": 0}}"#).unwrap();
+        let backoff = Backoff { jitter: 0.0, ..Backoff::default() };
+        assert_eq!(read, Intensity { period: Duration::from_secs(60), backoff, ..Intensity::default() });
+        assert!(serde_json::from_str::<Intensity>(r#"{"max": 3}"#).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn only_a_permanent_child_is_restarted_after_a_stop_and_never_a_temporary_one() {
+        let after = |restart: Restart| (restart.restarts_after(true), restart.restarts_after(false));
+        assert_eq!(after(Restart::Permanent), (true, true));
+        assert_eq!(after(Restart::Transient), (true, false));
+        assert_eq!(after(Restart::Temporary), (false, false));
+    }
 }

@@ -259,11 +259,13 @@ impl Context {
         drop(book);
         let delay = intensity.backoff.delay(u32::try_from(retry).unwrap_or(u32::MAX), fastrand::f64());
         let count = format!("restart {} of at most {} within {:?}", retry + 1, intensity.restarts, intensity.period);
+        // To the millisecond: the jitter's microseconds say nothing to a reader.
+        let shown = std::time::Duration::from_millis(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
         match &ended.failure {
             Some(failure) => {
-                log::warn!("{}: restarting in {delay:?} ({count}) after: {}", child.path(), failure.chain())
+                log::warn!("{}: restarting in {shown:?} ({count}) after: {}", child.path(), failure.chain())
             }
-            None => log::info!("{}: restarting in {delay:?} ({count}): it stopped", child.path()),
+            None => log::info!("{}: restarting in {shown:?} ({count}): it stopped", child.path()),
         }
         for member in to_start.iter().filter(|m| *m != child) {
             log::info!("{}: restarting with {} ({strategy})", member.path(), child.path());
