@@ -266,7 +266,7 @@ impl Context {
     /// A snapshot of this service and its descendants: name, state, live tasks, gauges,
     /// restarts and last failure.
     pub fn snapshot(&self) -> Snapshot {
-        let (state, history) = self.node.run.read(|run| (run.state, run.history.clone()));
+        let (state, history) = self.node.run.history();
         Snapshot {
             name: self.name().to_string(),
             path: self.path(),

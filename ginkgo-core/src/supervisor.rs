@@ -197,7 +197,7 @@ impl Context {
             if member.state().is_running() {
                 continue;
             }
-            member.node.run.update(|run| run.history.restarts += 1);
+            member.node.run.count_restart();
             match self.start_unless_stopping(member).await {
                 Some(Ok(())) => {}
                 // The parent is stopping: its stop does the rest.
