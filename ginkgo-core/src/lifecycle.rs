@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Either, select};
@@ -136,7 +137,7 @@ impl Context {
         limit: Duration,
     ) -> Result<(Readiness, Duration), Error> {
         let service = self.hooks().service.clone();
-        let began = std::time::Instant::now();
+        let began = Instant::now();
         let started = within(manager.as_ref(), limit, guarded(service.do_start(self))).await;
         match started {
             Some(Ok(readiness)) => Ok((readiness, limit.saturating_sub(began.elapsed()))),
@@ -281,7 +282,7 @@ impl Context {
     /// ready. Everything is stopped even if some part fails; the first failure is returned.
     async fn teardown(&self, manager: &Arc<dyn AsyncManager>, was_ready: bool) -> Option<Error> {
         let hooks = self.hooks();
-        let path = self.path();
+        // The path is made only for an error: it is a string built from every ancestor's name.
         let mut first_error = None;
         for child in self.children().into_iter().rev() {
             if let Err(err) = Box::pin(child.stop_inline()).await {
@@ -290,7 +291,7 @@ impl Context {
         }
         self.node.run.tasks.end_all(manager.as_ref(), hooks.stop_timeout).await;
         if let Err(cause) = guarded(manager.do_stop(self)).await {
-            log::error!("{path}: async manager failed to stop: {cause}");
+            log::error!("{}: async manager failed to stop: {cause}", self.path());
         }
         if was_ready {
             let service = hooks.service.clone();
@@ -298,11 +299,11 @@ impl Context {
             let err = match stopped {
                 Some(Ok(())) => None,
                 Some(Err(cause)) => {
-                    Some(Error::new(ErrorKind::StopFailed, path.clone(), "do_stop failed").with_source(cause))
+                    Some(Error::new(ErrorKind::StopFailed, self.path(), "do_stop failed").with_source(cause))
                 }
                 None => Some(Error::new(
                     ErrorKind::StopFailed,
-                    path.clone(),
+                    self.path(),
                     format!("do_stop did not finish within stop_timeout ({:?})", hooks.stop_timeout),
                 )),
             };
@@ -431,9 +432,16 @@ async fn guarded<T>(hook: impl Future<Output = Result<T, crate::BoxError>>) -> R
     }
 }
 
-/// `Some(output)` if `future` finishes within `limit`.
+/// `Some(output)` if `future` finishes within `limit`. A future that is done at its first poll
+/// (most hooks are) needs no timer: it is made only if that poll leaves the future pending, for
+/// what is left of `limit`.
 async fn within<F: Future>(manager: &dyn AsyncManager, limit: Duration, future: F) -> Option<F::Output> {
-    match select(std::pin::pin!(future), manager.sleep(limit)).await {
+    let began = Instant::now();
+    let mut future = std::pin::pin!(future);
+    if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
+        return Some(output);
+    }
+    match select(future, manager.sleep(limit.saturating_sub(began.elapsed()))).await {
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,
     }

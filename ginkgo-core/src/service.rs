@@ -128,7 +128,9 @@ pub trait Service: Send + Sync + 'static {
 /// `my_crate::module::Server<T>` → `Server`.
 pub(crate) fn short_type_name(full: &str) -> String {
     let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base).to_string()
+    // A path's separator is `::`, and a name has no `:` of its own: splitting at the last `:`
+    // is the same, and a byte search instead of a substring search.
+    base.rsplit(':').next().unwrap_or(base).to_string()
 }
 
 #[cfg(test)]
