@@ -130,7 +130,8 @@ impl Context {
         Ok(())
     }
 
-    /// Runs `do_start` within `limit`; returns its answer and what is left of the limit.
+    /// Runs `do_start` within `limit`; returns its answer and, for a service that is not ready
+    /// yet, what is left of the limit (the clock is read only when it is needed).
     async fn run_do_start(
         &self,
         manager: &Arc<dyn AsyncManager>,
@@ -138,9 +139,10 @@ impl Context {
     ) -> Result<(Readiness, Duration), Error> {
         let service = self.hooks().service.clone();
         let began = Instant::now();
-        let started = within(manager.as_ref(), limit, guarded(service.do_start(self))).await;
+        let started = within(manager.as_ref(), began, limit, guarded(service.do_start(self))).await;
         match started {
-            Some(Ok(readiness)) => Ok((readiness, limit.saturating_sub(began.elapsed()))),
+            Some(Ok(Readiness::NotReady)) => Ok((Readiness::NotReady, limit.saturating_sub(began.elapsed()))),
+            Some(Ok(Readiness::Ready)) => Ok((Readiness::Ready, Duration::ZERO)),
             Some(Err(cause)) => {
                 Err(Error::new(ErrorKind::StartFailed, self.path(), "do_start failed").with_source(cause))
             }
@@ -161,7 +163,7 @@ impl Context {
         limit: Duration,
     ) -> Result<(), Unstarted> {
         let waits_for_ready = readiness == Readiness::NotReady && wait == Wait::UntilReady;
-        if waits_for_ready && within(manager.as_ref(), left, self.ready_requested()).await.is_none() {
+        if waits_for_ready && within(manager.as_ref(), Instant::now(), left, self.ready_requested()).await.is_none() {
             return Err(self.start_timed_out(limit).into());
         }
         let became = self.node.run.update(|run| {
@@ -295,7 +297,8 @@ impl Context {
         }
         if was_ready {
             let service = hooks.service.clone();
-            let stopped = within(manager.as_ref(), hooks.stop_timeout, guarded(service.do_stop(self))).await;
+            let began = Instant::now();
+            let stopped = within(manager.as_ref(), began, hooks.stop_timeout, guarded(service.do_stop(self))).await;
             let err = match stopped {
                 Some(Ok(())) => None,
                 Some(Err(cause)) => {
@@ -434,9 +437,14 @@ async fn guarded<T>(hook: impl Future<Output = Result<T, crate::BoxError>>) -> R
 
 /// `Some(output)` if `future` finishes within `limit`. A future that is done at its first poll
 /// (most hooks are) needs no timer: it is made only if that poll leaves the future pending, for
-/// what is left of `limit`.
-async fn within<F: Future>(manager: &dyn AsyncManager, limit: Duration, future: F) -> Option<F::Output> {
-    let began = Instant::now();
+/// what is left of `limit` since `began` (read before the first poll: a future that blocks before
+/// its first await gains no time).
+async fn within<F: Future>(
+    manager: &dyn AsyncManager,
+    began: Instant,
+    limit: Duration,
+    future: F,
+) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
     if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
         return Some(output);
