@@ -275,8 +275,12 @@ impl Context {
 
     /// `member`'s restart failed with `err`; `rest` were to start after it. A supervised member's
     /// failed start is an end like any other (counted, backed off, restarted with its group);
-    /// an unsupervised one's is this service's failure.
+    /// an unsupervised one's is this service's failure. A start refused because someone else
+    /// started the member meanwhile is no end: that run is theirs.
     fn restart_failed(&self, member: &Context, err: Error, rest: &[Context]) {
+        if err.kind() == ErrorKind::InvalidState {
+            return;
+        }
         let supervisor = self.supervisor();
         let mut book = lock(&supervisor.book);
         if book.policy(member).is_none() {
