@@ -69,8 +69,9 @@ pub struct ReadmeDoctests;
 
 pub use backend::{ASYNC, Backend, UnknownBackend};
 pub use ginkgo_core::{
-    AsyncManager, Backoff, BoxError, Chain, Config, Context, Error, ErrorKind, Gauge, IntoService, Readiness, Service,
-    ServiceHandle, Setting, Snapshot, State, Stopping, TaskHandle, TaskResult, async_trait, config, setting,
+    AsyncManager, Backoff, BoxError, Chain, Config, Context, Error, ErrorKind, Failure, Gauge, Intensity, IntoService,
+    Readiness, Restart, Service, ServiceHandle, Setting, Snapshot, State, Stopping, Strategy, TaskHandle, TaskResult,
+    async_trait, config, setting,
 };
 
 /// The backend crates compiled into this build, by cargo feature.

@@ -892,3 +892,48 @@ fn a_start_given_up_during_its_rollback_still_ends_the_run() {
         assert_eq!(p.failure().unwrap().chain().to_string(), "P/b: do_start failed: b cannot start");
     });
 }
+
+/// Its `do_start` or its `do_stop` never returns.
+struct Hangs {
+    in_start: bool,
+}
+
+#[async_trait]
+impl Service for Hangs {
+    fn start_timeout(&self) -> Duration {
+        Duration::from_millis(50)
+    }
+    fn stop_timeout(&self) -> Duration {
+        Duration::from_millis(50)
+    }
+    async fn do_start(&self, _ctx: &Context) -> Result<Readiness, BoxError> {
+        if self.in_start {
+            futures::future::pending::<()>().await;
+        }
+        Ok(Readiness::Ready)
+    }
+    async fn do_stop(&self, _ctx: &Context) -> Result<(), BoxError> {
+        futures::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_hook_that_never_returns_is_given_up_at_its_timeout() {
+    each_backend(|backend| async move {
+        let hangs = backend.service(Hangs { in_start: true });
+        let err = within(backend, "start", hangs.start()).await.unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string().as_str()),
+            (ErrorKind::StartTimeout, "Hangs: not ready within start_timeout (50ms)")
+        );
+        assert_eq!(hangs.state(), State::Failed);
+
+        let hangs = backend.service(Hangs { in_start: false });
+        within(backend, "start", hangs.start()).await.unwrap();
+        let err = within(backend, "stop", hangs.stop()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::StopFailed);
+        assert_eq!(err.to_string(), "Hangs: do_stop did not finish within stop_timeout (50ms)");
+        assert_eq!(hangs.state(), State::Failed);
+    });
+}

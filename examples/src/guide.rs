@@ -20,6 +20,10 @@ struct Quickstart;
 struct ServiceModel;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/src/supervision.md")]
+struct Supervision;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/src/configuration.md")]
 struct Configuration;
 

@@ -2,7 +2,7 @@
 
 use ginkgo_runner::Registry;
 
-use crate::{hello, quickstart, service};
+use crate::{hello, quickstart, service, supervision};
 
 /// Every example service, by target name.
 pub fn registry() -> Registry {
@@ -14,4 +14,5 @@ pub fn registry() -> Registry {
         .register("quickstart.HelloWorldWebServer", quickstart::HelloWorldWebServer::new)
         .register("quickstart.HelloWorld", quickstart::HelloWorld::new)
         .register("quickstart.AppServer", quickstart::AppServer::new)
+        .register("supervision.Relay", supervision::Relay::new)
 }

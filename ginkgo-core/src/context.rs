@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Stopping};
 use crate::handle::{IntoService, ServiceHandle};
 use crate::run::Run;
 use crate::state::lock;
+use crate::supervisor::Supervisor;
 use crate::task::{Owner, TaskHandle, TaskResult};
 use crate::{AsyncManager, Config, Gauge, Service, Snapshot, State};
 
@@ -65,8 +66,11 @@ pub(crate) struct Node {
     pub(crate) run: Run,
     /// Named numbers shown in the snapshot, in the order they were first asked for.
     pub(crate) gauges: Mutex<Vec<(String, Gauge)>>,
-    /// Held while a start, stop or reload sequence runs, so they never interleave.
+    /// Held while a start, stop or reload sequence runs, or a restart of children, so they never
+    /// interleave.
     pub(crate) sequence: futures::lock::Mutex<()>,
+    /// How it restarts the children it supervises; made when it first supervises one.
+    pub(crate) supervisor: OnceLock<Box<Supervisor>>,
 }
 
 impl Node {
@@ -109,6 +113,7 @@ impl Context {
             run: Run::new(weak.clone()),
             gauges: Mutex::new(Vec::new()),
             sequence: futures::lock::Mutex::new(()),
+            supervisor: OnceLock::new(),
         });
         Context { node }
     }
@@ -169,6 +174,8 @@ impl Context {
     ///
     /// Children start in the order they were added and stop in reverse. A child added to a
     /// running service is not started by this call; start it yourself if it should run now.
+    /// The child's failure is this service's failure; to have this service restart it instead,
+    /// add it with [`add_supervised`](Context::add_supervised).
     pub fn add_service<C: IntoService>(&self, child: C) -> ServiceHandle<C::Service> {
         let handle = child.into_service();
         *lock(&handle.node.parent) = Arc::downgrade(&self.node);
@@ -182,14 +189,19 @@ impl Context {
         handle
     }
 
-    /// Removes a child. It is no longer started, stopped or reloaded with this service; if it
-    /// is running, it keeps running. Returns false if it was not a child of this service.
+    /// Removes a child. It is no longer started, stopped, reloaded or restarted with this
+    /// service; if it is running, it keeps running. Returns false if it was not a child of this
+    /// service.
     pub fn remove_service(&self, child: &Context) -> bool {
         let mut children = lock(&self.node.children);
         let Some(index) = children.iter().position(|c| c == child) else {
             return false;
         };
         children.remove(index);
+        drop(children);
+        if let Some(supervisor) = self.node.supervisor.get() {
+            supervisor.forget(child);
+        }
         *lock(&child.node.parent) = Weak::new();
         true
     }
@@ -251,14 +263,18 @@ impl Context {
         })
     }
 
-    /// A snapshot of this service and its descendants: name, state, live tasks.
+    /// A snapshot of this service and its descendants: name, state, live tasks, gauges,
+    /// restarts and last failure.
     pub fn snapshot(&self) -> Snapshot {
+        let (state, history) = self.node.run.history();
         Snapshot {
             name: self.name().to_string(),
             path: self.path(),
-            state: self.state(),
+            state,
             tasks: self.node.run.tasks.live(),
             gauges: lock(&self.node.gauges).iter().map(|(name, gauge)| (name.clone(), gauge.get())).collect(),
+            restarts: history.restarts,
+            last_failure: history.last_failure,
             children: self.children().iter().map(Context::snapshot).collect(),
         }
     }

@@ -37,6 +37,9 @@ pub enum ErrorKind {
     TaskCancelled,
     /// A child service failed, and the failure reached this service.
     ChildFailed,
+    /// The service's children needed more restarts within a period than its
+    /// [`Intensity`](crate::Intensity) allows: it gave up, and failed.
+    TooManyRestarts,
     /// Waiting for a state did not succeed within the deadline.
     Timeout,
 }

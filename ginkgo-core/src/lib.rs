@@ -5,7 +5,8 @@
 //! which re-exports everything here together with the backends chosen by cargo feature.
 //!
 //! Start with [`Service`] (what you implement), [`Context`] (what your hooks and tasks use) and
-//! [`ServiceHandle`] (what you hold).
+//! [`ServiceHandle`] (what you hold); [`Restart`], [`Strategy`] and [`Intensity`] say how a
+//! service restarts the children it supervises.
 #![doc(test(attr(deny(warnings))))]
 
 mod backoff;
@@ -21,6 +22,8 @@ mod run;
 mod service;
 mod snapshot;
 mod state;
+mod supervision;
+mod supervisor;
 mod task;
 #[cfg(test)]
 mod test_manager;
@@ -37,6 +40,7 @@ pub use gauge::Gauge;
 pub use handle::{IntoService, ServiceHandle};
 pub use manager::AsyncManager;
 pub use service::{Readiness, Service};
-pub use snapshot::Snapshot;
+pub use snapshot::{Failure, Snapshot};
 pub use state::State;
+pub use supervision::{Intensity, Restart, Strategy};
 pub use task::{TaskHandle, TaskResult};

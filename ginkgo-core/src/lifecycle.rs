@@ -3,14 +3,15 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Either, select};
 
 use crate::error::{Error, ErrorKind};
 use crate::task::{current_task_set, mark_current_task_as_stopper, panic_message};
-use crate::{AsyncManager, Context, Readiness, State};
+use crate::{AsyncManager, Context, Readiness, Restart, State, supervision};
 
 /// How a start should treat a service that is not ready when `do_start` returns.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,9 @@ impl Context {
             let manager = self.manager()?.clone();
             let sequence = self.node.sequence.lock().await;
             let number = self.node.run.begin().map_err(|found| Error::invalid_state(&self.path(), "start", found))?;
+            if let Some(supervisor) = self.node.supervisor.get() {
+                supervisor.new_run();
+            }
             log::debug!("{}: starting", self.path());
             let started = {
                 let steps = std::pin::pin!(self.start_steps(&manager, wait));
@@ -126,17 +130,19 @@ impl Context {
         Ok(())
     }
 
-    /// Runs `do_start` within `limit`; returns its answer and what is left of the limit.
+    /// Runs `do_start` within `limit`; returns its answer and, for a service that is not ready
+    /// yet, what is left of the limit (the clock is read only when it is needed).
     async fn run_do_start(
         &self,
         manager: &Arc<dyn AsyncManager>,
         limit: Duration,
     ) -> Result<(Readiness, Duration), Error> {
         let service = self.hooks().service.clone();
-        let began = std::time::Instant::now();
-        let started = within(manager.as_ref(), limit, guarded(service.do_start(self))).await;
+        let began = Instant::now();
+        let started = within(manager.as_ref(), began, limit, guarded(service.do_start(self))).await;
         match started {
-            Some(Ok(readiness)) => Ok((readiness, limit.saturating_sub(began.elapsed()))),
+            Some(Ok(Readiness::NotReady)) => Ok((Readiness::NotReady, limit.saturating_sub(began.elapsed()))),
+            Some(Ok(Readiness::Ready)) => Ok((Readiness::Ready, Duration::ZERO)),
             Some(Err(cause)) => {
                 Err(Error::new(ErrorKind::StartFailed, self.path(), "do_start failed").with_source(cause))
             }
@@ -157,7 +163,7 @@ impl Context {
         limit: Duration,
     ) -> Result<(), Unstarted> {
         let waits_for_ready = readiness == Readiness::NotReady && wait == Wait::UntilReady;
-        if waits_for_ready && within(manager.as_ref(), left, self.ready_requested()).await.is_none() {
+        if waits_for_ready && within(manager.as_ref(), Instant::now(), left, self.ready_requested()).await.is_none() {
             return Err(self.start_timed_out(limit).into());
         }
         let became = self.node.run.update(|run| {
@@ -187,18 +193,38 @@ impl Context {
     /// It may be called from one of the service's own tasks (or a descendant's): the stop then
     /// runs on its own, and the calling task is ended with the others.
     ///
+    /// A [`Restart::Permanent`] child stopped this way is restarted by its parent (if the parent
+    /// is running and not stopping), once the stop is done.
+    ///
     /// Returns an error if a `do_stop` failed or timed out; everything else is stopped anyway.
     pub async fn stop(&self) -> Result<(), Error> {
         self.mark_current_task_as_stopper();
         let (number, requested) = self.request_stop();
         if let Some(from) = requested {
             self.spawn_stop_sequence(self.manager()?, from);
+            if self.restart_policy() == Some(Restart::Permanent) {
+                if let Some(parent) = self.parent() {
+                    parent.child_ended(self, number);
+                }
+            }
         }
         self.stopped(number).await
     }
 
-    /// Stops a child from inside its parent's stop sequence, without spawning.
-    async fn stop_inline(&self) -> Result<(), Error> {
+    /// Requests a stop and, if this call requested it, runs the stop sequence as a task of its
+    /// own. Returns the number of the run, and whether this call stopped it.
+    pub(crate) fn stop_in_background(&self) -> (u64, bool) {
+        let (number, requested) = self.request_stop();
+        let Some(from) = requested else { return (number, false) };
+        if let Ok(manager) = self.manager() {
+            self.spawn_stop_sequence(manager, from);
+        }
+        (number, true)
+    }
+
+    /// Stops a child from inside its parent's stop sequence (or its supervisor), without
+    /// spawning.
+    pub(crate) async fn stop_inline(&self) -> Result<(), Error> {
         let (number, requested) = self.request_stop();
         if let Some(from) = requested {
             self.stop_sequence(from).await;
@@ -258,7 +284,7 @@ impl Context {
     /// ready. Everything is stopped even if some part fails; the first failure is returned.
     async fn teardown(&self, manager: &Arc<dyn AsyncManager>, was_ready: bool) -> Option<Error> {
         let hooks = self.hooks();
-        let path = self.path();
+        // The path is made only for an error: it is a string built from every ancestor's name.
         let mut first_error = None;
         for child in self.children().into_iter().rev() {
             if let Err(err) = Box::pin(child.stop_inline()).await {
@@ -267,19 +293,20 @@ impl Context {
         }
         self.node.run.tasks.end_all(manager.as_ref(), hooks.stop_timeout).await;
         if let Err(cause) = guarded(manager.do_stop(self)).await {
-            log::error!("{path}: async manager failed to stop: {cause}");
+            log::error!("{}: async manager failed to stop: {cause}", self.path());
         }
         if was_ready {
             let service = hooks.service.clone();
-            let stopped = within(manager.as_ref(), hooks.stop_timeout, guarded(service.do_stop(self))).await;
+            let began = Instant::now();
+            let stopped = within(manager.as_ref(), began, hooks.stop_timeout, guarded(service.do_stop(self))).await;
             let err = match stopped {
                 Some(Ok(())) => None,
                 Some(Err(cause)) => {
-                    Some(Error::new(ErrorKind::StopFailed, path.clone(), "do_stop failed").with_source(cause))
+                    Some(Error::new(ErrorKind::StopFailed, self.path(), "do_stop failed").with_source(cause))
                 }
                 None => Some(Error::new(
                     ErrorKind::StopFailed,
-                    path.clone(),
+                    self.path(),
                     format!("do_stop did not finish within stop_timeout ({:?})", hooks.stop_timeout),
                 )),
             };
@@ -368,26 +395,36 @@ impl Context {
     }
 }
 
-/// A failure reached `ctx`: record it up to the root, and stop the root.
-///
-/// This is the one place that decides what a failure does. Today every service escalates to
-/// its parent; per-child restart policies would be consulted here, at each level.
+/// A failure reached `ctx`: log it, then [`pass_up`].
 pub(crate) fn escalate(ctx: &Context, err: Error) {
     log::error!("{}", err.chain());
+    pass_up(ctx, err);
+}
+
+/// What a failure does, once logged. This is the one place that decides it.
+///
+/// The failure is recorded on `ctx`, then on each ancestor in turn, and goes up until it reaches
+/// a service whose parent supervises it ([`supervision::contains_failure`]): that service alone
+/// is stopped, and its parent restarts it or not, by its policy. A failure that reaches the root
+/// stops the root, and with it the whole tree: with no supervised service on its way, that is
+/// every failure, as it was before supervision.
+pub(crate) fn pass_up(ctx: &Context, err: Error) {
     let mut at = ctx.clone();
     loop {
         at.record_failure(err.clone());
-        match at.parent() {
-            Some(parent) => at = parent,
-            None => break,
+        let Some(parent) = at.parent() else { break };
+        if let Some(restart) = supervision::contains_failure(&at, &parent) {
+            let (number, stopped) = at.stop_in_background();
+            // Only the failure that ends the run calls for a restart; a run already stopping was
+            // ended by someone else, who decides.
+            if stopped && restart != Restart::Temporary {
+                parent.child_ended(&at, number);
+            }
+            return;
         }
+        at = parent;
     }
-    let root = at;
-    if let (_, Some(from)) = root.request_stop() {
-        if let Ok(manager) = root.manager() {
-            root.spawn_stop_sequence(manager, from);
-        }
-    }
+    at.stop_in_background();
 }
 
 /// Runs a hook, turning a panic into an error.
@@ -398,9 +435,21 @@ async fn guarded<T>(hook: impl Future<Output = Result<T, crate::BoxError>>) -> R
     }
 }
 
-/// `Some(output)` if `future` finishes within `limit`.
-async fn within<F: Future>(manager: &dyn AsyncManager, limit: Duration, future: F) -> Option<F::Output> {
-    match select(std::pin::pin!(future), manager.sleep(limit)).await {
+/// `Some(output)` if `future` finishes within `limit`. A future that is done at its first poll
+/// (most hooks are) needs no timer: it is made only if that poll leaves the future pending, for
+/// what is left of `limit` since `began` (read before the first poll: a future that blocks before
+/// its first await gains no time).
+async fn within<F: Future>(
+    manager: &dyn AsyncManager,
+    began: Instant,
+    limit: Duration,
+    future: F,
+) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
+        return Some(output);
+    }
+    match select(future, manager.sleep(limit.saturating_sub(began.elapsed()))).await {
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,
     }

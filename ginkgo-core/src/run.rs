@@ -5,6 +5,7 @@ use std::sync::{Mutex, Weak};
 use event_listener::{Event, listener};
 
 use crate::error::Error;
+use crate::snapshot::Failure;
 use crate::state::{State, lock};
 use crate::task::{Owner, TaskSet};
 
@@ -18,12 +19,13 @@ use crate::task::{Owner, TaskSet};
 ///   in a stop (after the children have stopped), and it is all that `Context::stopping`,
 ///   `is_stopping` and `sleep` look at. The task set keeps it, because the spawn path reads it
 ///   without a lock; the run opens the set when it begins.
-/// * what the run has learnt ([`Record`]).
+/// * what the run has learnt ([`Record`]), and what the service's runs have learnt together
+///   ([`History`]).
 ///
-/// State and record change together under one lock, and every change notifies the waiters of
-/// [`Run::wait_for`], the one wait that every other is built on.
+/// State, record and history change together under one lock, and every change notifies the
+/// waiters of [`Run::wait_for`], the one wait that every other is built on.
 pub(crate) struct Run {
-    record: Mutex<Record>,
+    kept: Mutex<Kept>,
     changed: Event,
     /// The tasks of the service, run after run.
     pub(crate) tasks: TaskSet,
@@ -46,32 +48,78 @@ pub(crate) struct Record {
     pub(crate) stop_error: Option<Error>,
 }
 
+/// What the run's lock guards: the current run, and the history beside it (not in the record, so
+/// that a new run does not move it and a copy of the record does not carry it).
+struct Kept {
+    record: Record,
+    history: History,
+}
+
+/// What a service's runs have learnt together: kept from one run to the next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct History {
+    /// How many times its parent has restarted it.
+    pub(crate) restarts: u64,
+    /// The failure of the last run that failed, and when it was recorded.
+    pub(crate) last_failure: Option<Failure>,
+}
+
 impl Record {
     fn new(number: u64, state: State) -> Self {
         Record { number, state, ready_requested: false, awaiting_ready: false, failure: None, stop_error: None }
     }
 }
 
+impl Kept {
+    /// Records `err` as the run's failure, unless it has one; it is then the last failure too.
+    fn fail(&mut self, err: &Error) {
+        if self.record.failure.is_none() {
+            self.record.failure = Some(err.clone());
+            self.history.last_failure = Some(Failure::now(err.clone()));
+        }
+    }
+}
+
 impl Run {
     /// No run yet: `init`, and a task set that admits nothing.
     pub(crate) fn new(owner: Weak<dyn Owner>) -> Self {
-        Run { record: Mutex::new(Record::new(0, State::Init)), changed: Event::new(), tasks: TaskSet::new(owner) }
+        Run {
+            kept: Mutex::new(Kept { record: Record::new(0, State::Init), history: History::default() }),
+            changed: Event::new(),
+            tasks: TaskSet::new(owner),
+        }
     }
 
     pub(crate) fn state(&self) -> State {
-        lock(&self.record).state
+        lock(&self.kept).record.state
     }
 
     /// Reads the record.
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Record) -> T) -> T {
-        read(&lock(&self.record))
+        read(&lock(&self.kept).record)
     }
 
     /// Changes the record, and tells the waiters.
     pub(crate) fn update<T>(&self, change: impl FnOnce(&mut Record) -> T) -> T {
-        let result = change(&mut lock(&self.record));
+        self.change(|kept| change(&mut kept.record))
+    }
+
+    /// Changes what the lock guards, and tells the waiters.
+    fn change<T>(&self, change: impl FnOnce(&mut Kept) -> T) -> T {
+        let result = change(&mut lock(&self.kept));
         self.changed.notify(usize::MAX);
         result
+    }
+
+    /// The state and the history, read together.
+    pub(crate) fn history(&self) -> (State, History) {
+        let kept = lock(&self.kept);
+        (kept.record.state, kept.history.clone())
+    }
+
+    /// Its parent restarts the service: one restart more.
+    pub(crate) fn count_restart(&self) {
+        lock(&self.kept).history.restarts += 1;
     }
 
     /// Waits until `done` finds what it looks for in the record (at once if it does now).
@@ -105,33 +153,32 @@ impl Run {
     /// current run, and the state it was in if this call requested the stop (`None` if the
     /// service is not running, or a stop was already requested).
     pub(crate) fn request_stop(&self) -> (u64, Option<State>) {
-        let mut record = lock(&self.record);
+        let mut kept = lock(&self.kept);
+        let record = &mut kept.record;
         let number = record.number;
         if !record.state.is_running() {
             return (number, None);
         }
         let from = std::mem::replace(&mut record.state, State::Stopping);
-        drop(record);
+        drop(kept);
         self.changed.notify(usize::MAX);
         (number, Some(from))
     }
 
     /// Records `err` as the failure of this run, unless it already has one.
     pub(crate) fn record_failure(&self, err: Error) {
-        self.update(|record| {
-            record.failure.get_or_insert(err);
-        });
+        self.change(|kept| kept.fail(&err));
     }
 
     /// The start of this run failed with `err`: records it and, unless a stop was requested
     /// meanwhile (which then rolls the start back), moves to `stopping`; true if it did.
     pub(crate) fn start_failed(&self, err: Error) -> bool {
-        self.update(|record| {
-            record.failure.get_or_insert(err);
-            if record.state != State::Starting {
+        self.change(|kept| {
+            kept.fail(&err);
+            if kept.record.state != State::Starting {
                 return false;
             }
-            record.state = State::Stopping;
+            kept.record.state = State::Stopping;
             true
         })
     }
@@ -139,10 +186,11 @@ impl Run {
     /// The stop of this run is done: `failed` if the run recorded a failure or `stop_error` is
     /// one, `stopped` otherwise. Returns the state it ends in.
     pub(crate) fn end(&self, stop_error: Option<Error>) -> State {
-        self.update(|record| {
+        self.change(|kept| {
             if let Some(err) = &stop_error {
-                record.failure.get_or_insert_with(|| err.clone());
+                kept.fail(err);
             }
+            let record = &mut kept.record;
             record.stop_error = stop_error;
             record.state = if record.failure.is_some() { State::Failed } else { State::Stopped };
             record.state
@@ -207,6 +255,23 @@ mod tests {
         assert_eq!(run.read(|r| r.failure.clone()).unwrap().kind(), ErrorKind::StartFailed);
         run.begin().unwrap();
         assert!(run.read(|r| r.failure.is_none()));
+    }
+
+    #[test]
+    fn the_history_outlives_the_run_and_keeps_its_first_failure() {
+        let run = run();
+        run.begin().unwrap();
+        run.record_failure(Error::new(ErrorKind::TaskFailed, "P", "first"));
+        run.record_failure(Error::new(ErrorKind::TaskFailed, "P", "second"));
+        run.count_restart();
+        run.request_stop();
+        run.end(None);
+        run.begin().unwrap();
+        let failure = run.read(|record| record.failure.clone());
+        let (_, history) = run.history();
+        assert!(failure.is_none());
+        assert_eq!(history.restarts, 1);
+        assert_eq!(history.last_failure.unwrap().error.to_string(), "P: first");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum Readiness {
 /// [`Context::spawn_later`], [`Context::spawn_blocking`]. They belong to the service and never
 /// outlive it. A task that fails or panics fails its service; by default the failure travels up
 /// to the root, which stops the whole tree in order, and [`Context::serve_forever`] returns it.
+/// A parent that supervises a child ([`Context::add_supervised`]) stops the failure there, and
+/// restarts that child or leaves it down, by its [`Restart`](crate::Restart) policy.
 ///
 /// # Why the manager is a service
 ///
@@ -126,7 +128,9 @@ pub trait Service: Send + Sync + 'static {
 /// `my_crate::module::Server<T>` → `Server`.
 pub(crate) fn short_type_name(full: &str) -> String {
     let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base).to_string()
+    // A path's separator is `::`, and a name has no `:` of its own: splitting at the last `:`
+    // is the same, and a byte search instead of a substring search.
+    base.rsplit(':').next().unwrap_or(base).to_string()
 }
 
 #[cfg(test)]

@@ -406,8 +406,12 @@ impl TaskSet {
         stuck
     }
 
-    /// Waits until `done` holds, at most `limit`; true if it holds.
+    /// Waits until `done` holds, at most `limit`; true if it holds. The timer is made only if
+    /// `done` does not hold at once (a service with no tasks left needs none).
     async fn wait_for(&self, manager: &dyn AsyncManager, limit: Duration, done: impl Fn() -> bool) -> bool {
+        if done() {
+            return true;
+        }
         let mut timer = manager.sleep(limit);
         loop {
             if done() {

@@ -49,7 +49,7 @@ pub fn all() -> [Case; 11] {
     [
         Case {
             name: "spawn-tokio",
-            about: "Context::spawn + await on the tokio backend vs tokio::spawn + await",
+            about: "Context::spawn + await on the tokio backend vs tokio::spawn + await, and vs a TaskTracker task racing a CancellationToken",
             run: spawn_tokio::run,
         },
         Case {
