@@ -94,9 +94,11 @@ fn service<'a>(status: &'a Value, path: &str) -> &'a Value {
     services.iter().find(|s| s["path"] == path).unwrap_or_else(|| panic!("no {path} in {status}"))
 }
 
-/// One line of the printed tree: indentation, name, state, time in it, the parenthesised rest.
+/// One line of the printed tree: indentation, name, state, time in it, the parenthesised rest
+/// (a last failure after it, `; last failure: …`, is left out).
 fn tree_line(line: &str) -> (usize, String, String, String, String) {
     let indent = line.len() - line.trim_start().len();
+    let line = line.split_once("; last failure: ").map_or(line, |(before, _)| before);
     let (head, details) = line.trim_start().split_once(" (").unwrap_or_else(|| panic!("no details: {line:?}"));
     let details = details.strip_suffix(')').unwrap_or_else(|| panic!("unclosed: {line:?}"));
     let (name_state, time) = head.split_once(" for ").unwrap_or_else(|| panic!("no time: {line:?}"));
@@ -150,7 +152,15 @@ fn status_prints_the_tree_one_service_a_line_and_json_says_the_same() {
         assert_eq!(details, want_details, "{}", done.stdout);
         assert!(is_span(time), "{time:?} in {}", done.stdout);
     }
-    assert!(!done.stdout.contains("restart"), "no restarts shown before supervision: {}", done.stdout);
+    assert!(!done.stdout.contains("restart"), "no restarts shown where there were none: {}", done.stdout);
+    let failed: Vec<&str> = done.stdout.lines().filter(|l| l.contains("; last failure: ")).collect();
+    assert_eq!(failed.len(), 1, "only the failed service has a last failure: {}", done.stdout);
+    assert!(
+        failed[0].starts_with("  Broken failed for ")
+            && failed[0].ends_with("; last failure: Observed/Broken: do_start failed: the disk is full"),
+        "{}",
+        done.stdout
+    );
 
     // The same as one JSON document.
     let status = status_json(&home);
@@ -637,6 +647,54 @@ fn metrics_are_prometheus_text_with_the_tree_and_the_process() {
     assert!(value("process_resident_memory_bytes", &[]) > 1_000_000.0);
     assert!(value("process_open_fds", &[]) >= 3.0);
     assert!(value("process_cpu_seconds_total", &[]) >= 0.0);
+    stop(&home);
+}
+
+#[test]
+fn a_restarted_service_shows_its_restarts_and_last_failure_in_status_and_metrics() {
+    // The supervision example: its upstream drops its connection every 0.3 s and is restarted
+    // each time, within an intensity that never runs out here.
+    let home = Home::new();
+    let conf = home.write(
+        "observed.toml",
+        "service = \"supervision.Relay\"\npidfile = \"observed.pid\"\nlogfile = \"observed.log\"\n\
+         health_address = \"127.0.0.1:0\"\n[supervision]\ndrop_after = 0.3\nreport_every = 3600\n\
+         intensity = { restarts = 1000, period = 10 }\n",
+    );
+    let mut command = home.command(ginkgo());
+    command.arg("-d").arg(&conf);
+    let done = finish(command);
+    assert_eq!(done.code(), 0, "the daemon starts: {}{}", done.stdout, done.stderr);
+    let _daemon = Guard { pid: home.pid("observed.pid").expect("a pidfile"), program: "ginkgo" };
+
+    let status = wait_until("a restart of Relay/Upstream", || {
+        let status = status_json(&home);
+        (service(&status, "Relay/Upstream")["restarts"].as_u64() >= Some(1)).then_some(status)
+    });
+    let upstream = service(&status, "Relay/Upstream");
+    let error = upstream["last_failure"]["error"].as_str().expect("a last failure");
+    assert!(error.starts_with("Relay/Upstream: ") && error.contains("reset by the upstream"), "{upstream}");
+    assert!(upstream["last_failure"]["at"].as_f64().unwrap() > 1.7e9, "seconds since the epoch: {upstream}");
+    assert_eq!(service(&status, "Relay")["restarts"], 0, "{status}");
+    assert!(service(&status, "Relay").get("last_failure").is_none(), "the relay never failed: {status}");
+
+    let printed = ctl(&home, &["status"]);
+    assert_eq!(printed.code(), 0, "{}", printed.stderr);
+    let line = printed.stdout.lines().find(|l| l.trim_start().starts_with("Upstream ")).expect("an Upstream line");
+    assert!(line.contains(" restart") && line.contains("; last failure: Relay/Upstream: "), "{line}");
+    let relay = printed.stdout.lines().find(|l| l.starts_with("Relay ")).expect("a Relay line");
+    assert!(!relay.contains("restart") && !relay.contains("last failure"), "{relay}");
+
+    let address = status["tree"]["health_address"].as_str().expect("the health address").to_string();
+    let (code, head, body) = get(&address, "/metrics");
+    assert_eq!(code, 200, "{head}");
+    let samples = parse_openmetrics(&body);
+    let restarts = |path: &str| {
+        let found = samples.iter().find(|(n, l, _)| n == "ginkgo_service_restarts_total" && l["path"] == path);
+        found.map(|s| s.2).unwrap_or_else(|| panic!("no restarts of {path} in:\n{body}"))
+    };
+    assert!(restarts("Relay/Upstream") >= 1.0, "{body}");
+    assert_eq!(restarts("Relay"), 0.0, "{body}");
     stop(&home);
 }
 

@@ -1,13 +1,14 @@
 //! How `ginkgoctl` prints what a daemon answered: the tree of `status`, the settings of
-//! `settings`. Only what the reply holds is shown, so a field a newer daemon adds (restarts,
-//! once supervision exists) shows when it is there.
+//! `settings`. Only what the reply holds is shown, so a field an older daemon leaves out is
+//! simply not printed.
 
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-/// The tree, one service a line, indented two spaces a level: name, state, time in it, and in
-/// parentheses its tasks, restarts (when the reply has them) and gauges.
+/// The tree, one service a line, indented two spaces a level: name, state, time in it, in
+/// parentheses its tasks, restarts (once it has been restarted) and gauges, then its last
+/// failure, if it ever failed.
 ///
 /// ```text
 /// Observed ready for 12s (1 task, connections 3)
@@ -37,7 +38,7 @@ fn service_line(service: &Value) -> String {
     if let Some(tasks) = number("tasks") {
         details.push(counted(tasks, "task"));
     }
-    if let Some(restarts) = number("restarts") {
+    if let Some(restarts) = number("restarts").filter(|restarts| *restarts > 0) {
         details.push(counted(restarts, "restart"));
     }
     if let Some(gauges) = service.get("gauges").and_then(Value::as_object) {
@@ -48,6 +49,9 @@ fn service_line(service: &Value) -> String {
     }
     if !details.is_empty() {
         let _ = write!(line, " ({})", details.join(", "));
+    }
+    if let Some(error) = service.pointer("/last_failure/error").and_then(Value::as_str) {
+        let _ = write!(line, "; last failure: {error}");
     }
     line
 }
@@ -115,14 +119,15 @@ mod tests {
     fn the_tree_is_indented_by_depth_and_shows_what_the_reply_has() {
         let reply = fields(json!({"services": [
             {"path": "A", "name": "A", "depth": 0, "state": "ready", "seconds_in_state": 3725, "tasks": 1, "gauges": {"connections": 3}},
-            {"path": "A/B", "name": "B", "depth": 1, "state": "failed", "seconds_in_state": 0, "tasks": 0, "gauges": {}, "restarts": 2},
-            {"path": "A/B/C", "name": "C", "depth": 2, "state": "starting", "seconds_in_state": 61, "tasks": 2, "gauges": {}},
+            {"path": "A/B", "name": "B", "depth": 1, "state": "failed", "seconds_in_state": 0, "tasks": 0, "gauges": {}, "restarts": 2,
+             "last_failure": {"error": "A/B: task failed: connection reset", "at": 1764500000.5}},
+            {"path": "A/B/C", "name": "C", "depth": 2, "state": "starting", "seconds_in_state": 61, "tasks": 2, "gauges": {}, "restarts": 0},
         ], "total": 5, "omitted": 2}));
         assert_eq!(
             tree_lines(&reply),
             [
                 "A ready for 1h 2m (1 task, connections 3)",
-                "  B failed for 0s (0 tasks, 2 restarts)",
+                "  B failed for 0s (0 tasks, 2 restarts); last failure: A/B: task failed: connection reset",
                 "    C starting for 1m 1s (2 tasks)",
                 "(2 more services not shown, 5 in all)",
             ]

@@ -7,13 +7,12 @@
 //! | `ginkgo_service_state` | `path`, `state` | 1 for the state each service is in, 0 for the five others |
 //! | `ginkgo_service_tasks` | `path` | live tasks |
 //! | `ginkgo_service_gauge` | `path`, `gauge` | each gauge's value |
+//! | `ginkgo_service_restarts_total` | `path` | times its parent restarted it (supervision) |
 //! | `ginkgo_services` | | services in the tree |
 //! | `ginkgo_services_omitted` | | services left out (beyond the first 1000) |
 //! | `ginkgo_uptime_seconds` | | since the process began to serve |
 //! | `process_resident_memory_bytes`, `process_open_fds`, `process_cpu_seconds_total` | | from `/proc/self` |
 //!
-//! Restarts (`ginkgo_service_restarts_total`) join once the snapshot has them: see
-//! [`supervision_metrics`].
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -79,6 +78,7 @@ fn tree_metrics(registry: &mut Registry, look: &Look) {
     registry.register("ginkgo_service_state", "1 for the state each service is in, 0 for the others", states);
     registry.register("ginkgo_service_tasks", "Live tasks of each service", tasks);
     registry.register("ginkgo_service_gauge", "The gauges each service publishes", gauges);
+    registry.register("ginkgo_service_restarts", "Times each service was restarted by its parent", restarts);
     let services = Gauge::<i64>::default();
     services.set(count(total));
     registry.register("ginkgo_services", "Services in the tree", services);
@@ -91,11 +91,10 @@ fn tree_metrics(registry: &mut Registry, look: &Look) {
     );
 }
 
-/// Where each service's restart count goes once the snapshot has one (issue 11, supervision):
-/// `restarts.get_or_create(&path_labels).inc_by(view.snapshot.restarts)`, and the family
-/// registered as `ginkgo_service_restarts` (written `ginkgo_service_restarts_total`). Today's
-/// snapshot has no restarts, and no family is registered: no made-up zeros.
-fn supervision_metrics(_view: &ServiceView<'_>, _restarts: &Family<Labels, Counter>) {}
+/// How often each service's parent has restarted it (`ginkgo_service_restarts_total`).
+fn supervision_metrics(view: &ServiceView<'_>, restarts: &Family<Labels, Counter>) {
+    restarts.get_or_create(&vec![("path".to_string(), view.snapshot.path.clone())]).inc_by(view.snapshot.restarts);
+}
 
 fn process_metrics(registry: &mut Registry, process: ProcessStats) {
     let resident = Gauge::<i64>::default();
@@ -127,6 +126,8 @@ mod tests {
             state: State::Starting,
             tasks: 1,
             gauges: vec![("connections".into(), 3)],
+            restarts: 4,
+            last_failure: None,
             children: vec![],
         };
         let root = Snapshot {
@@ -135,6 +136,8 @@ mod tests {
             state: State::Ready,
             tasks: 2,
             gauges: vec![],
+            restarts: 0,
+            last_failure: None,
             children: vec![child],
         };
         let look = Look { snapshot: root, in_state: vec![Duration::ZERO; 2] };
@@ -147,6 +150,9 @@ mod tests {
             r#"ginkgo_service_state{path="App/Db \"main\"",state="starting"} 1"#,
             r#"ginkgo_service_tasks{path="App"} 2"#,
             r#"ginkgo_service_gauge{path="App/Db \"main\"",gauge="connections"} 3"#,
+            "# TYPE ginkgo_service_restarts counter",
+            r#"ginkgo_service_restarts_total{path="App/Db \"main\""} 4"#,
+            r#"ginkgo_service_restarts_total{path="App"} 0"#,
             "ginkgo_services 2",
             "ginkgo_services_omitted 0",
             "ginkgo_uptime_seconds 3.0",
@@ -157,6 +163,5 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
-        assert!(!text.contains("restarts"), "no restarts before supervision: {text}");
     }
 }

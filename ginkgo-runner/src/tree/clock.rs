@@ -79,7 +79,16 @@ mod tests {
     use super::*;
 
     fn service(name: &str, path: &str, state: State, children: Vec<Snapshot>) -> Snapshot {
-        Snapshot { name: name.into(), path: path.into(), state, tasks: 0, gauges: Vec::new(), children }
+        Snapshot {
+            name: name.into(),
+            path: path.into(),
+            state,
+            tasks: 0,
+            gauges: Vec::new(),
+            restarts: 0,
+            last_failure: None,
+            children,
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! gauges, in at most [`MAX_STATUS_BYTES`]; it counts the rest (`omitted`), so that the reader
 //! knows the list is cut.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use ginkgo::Snapshot;
 use serde_json::{Map, Value, json};
@@ -58,7 +58,7 @@ pub(crate) fn status_reply(look: &Look, uptime: Duration) -> Map<String, Value> 
 
 /// One service: `path`, `name`, `depth`, `state`, `seconds_in_state` (whole seconds), `tasks`,
 /// `gauges` (an object, name to value) and, when it has more than [`MAX_GAUGES`],
-/// `gauges_omitted`; then what [`supervision_fields`] adds.
+/// `gauges_omitted`; then `restarts` and `last_failure` ([`supervision_fields`]).
 pub(crate) fn service_fields(view: &ServiceView<'_>) -> Map<String, Value> {
     let snapshot = view.snapshot;
     let mut fields = Map::new();
@@ -77,12 +77,17 @@ pub(crate) fn service_fields(view: &ServiceView<'_>) -> Map<String, Value> {
     fields
 }
 
-/// Where a service's supervision record goes once the snapshot has one (issue 11: restarts,
-/// and the last failure with when it happened): `restarts` (a count) and `last_failure`
-/// (`{"error": …, "at": seconds since the epoch}`). `ginkgoctl status` shows restarts when the
-/// reply has them, and `/metrics` counts them (`ginkgo_service_restarts_total`). Today's
-/// snapshot has neither, so nothing is added and nothing shows: no made-up zero.
-fn supervision_fields(_snapshot: &Snapshot, _fields: &mut Map<String, Value>) {}
+/// A service's supervision record: `restarts` (how often its parent has restarted it) and,
+/// once it has failed, `last_failure`: `{"error": the error and its causes, "at": seconds since
+/// the epoch}`, kept across its restarts.
+fn supervision_fields(snapshot: &Snapshot, fields: &mut Map<String, Value>) {
+    fields.insert("restarts".into(), snapshot.restarts.into());
+    if let Some(failure) = &snapshot.last_failure {
+        let at = failure.at.duration_since(UNIX_EPOCH).map(seconds).unwrap_or(0.0);
+        let failure = json!({ "error": failure.error.chain().to_string(), "at": at });
+        fields.insert("last_failure".into(), failure);
+    }
+}
 
 /// Seconds, to the millisecond.
 pub(crate) fn seconds(duration: Duration) -> f64 {
@@ -98,13 +103,40 @@ mod tests {
 
     fn service(name: &str, path: &str, state: State, gauges: usize, children: Vec<Snapshot>) -> Snapshot {
         let gauges = (0..gauges).map(|i| (format!("g{i}"), i as i64)).collect();
-        Snapshot { name: name.into(), path: path.into(), state, tasks: 2, gauges, children }
+        Snapshot {
+            name: name.into(),
+            path: path.into(),
+            state,
+            tasks: 2,
+            gauges,
+            restarts: 0,
+            last_failure: None,
+            children,
+        }
+    }
+
+    /// A service whose start fails, for a real failure to report.
+    struct NoDatabase;
+
+    #[ginkgo::async_trait]
+    impl ginkgo::Service for NoDatabase {
+        fn name(&self) -> String {
+            "Child".into()
+        }
+
+        async fn do_start(&self, _: &ginkgo::Context) -> Result<ginkgo::Readiness, ginkgo::BoxError> {
+            Err("no database".into())
+        }
     }
 
     #[test]
     fn a_service_is_its_snapshot_s_fields_with_depth_and_time() {
-        let root =
-            service("Root", "Root", State::Ready, 1, vec![service("Child", "Root/Child", State::Starting, 0, vec![])]);
+        let mut child = service("Child", "Root/Child", State::Starting, 0, vec![]);
+        child.restarts = 3;
+        let error = ginkgo::Backend::default().serve_forever(NoDatabase).unwrap_err();
+        let at = UNIX_EPOCH + Duration::from_millis(1_764_500_000_250);
+        child.last_failure = Some(ginkgo::Failure { error, at });
+        let root = service("Root", "Root", State::Ready, 1, vec![child]);
         let look = Look { snapshot: root, in_state: vec![Duration::from_millis(12_900), Duration::from_secs(3)] };
         let reply = Value::Object(status_reply(&look, Duration::from_micros(1_234_567)));
         assert_eq!(
@@ -112,8 +144,9 @@ mod tests {
             json!({
                 "uptime_seconds": 1.235,
                 "services": [
-                    {"path": "Root", "name": "Root", "depth": 0, "state": "ready", "seconds_in_state": 12, "tasks": 2, "gauges": {"g0": 0}},
-                    {"path": "Root/Child", "name": "Child", "depth": 1, "state": "starting", "seconds_in_state": 3, "tasks": 2, "gauges": {}},
+                    {"path": "Root", "name": "Root", "depth": 0, "state": "ready", "seconds_in_state": 12, "tasks": 2, "gauges": {"g0": 0}, "restarts": 0},
+                    {"path": "Root/Child", "name": "Child", "depth": 1, "state": "starting", "seconds_in_state": 3, "tasks": 2, "gauges": {}, "restarts": 3,
+                     "last_failure": {"error": "Child: do_start failed: no database", "at": 1764500000.25}},
                 ],
                 "total": 2,
                 "omitted": 0,
