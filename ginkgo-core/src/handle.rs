@@ -10,7 +10,7 @@ use crate::{AsyncManager, Config, Context, Error, Service};
 /// life cycle), which the handle dereferences to.
 ///
 /// ```
-/// use ginkgo_core::{Service, ServiceHandle, State};
+/// use ginkgo::{Service, ServiceHandle, State};
 ///
 /// struct Quiet;
 /// impl Service for Quiet {}
@@ -35,7 +35,7 @@ impl<S: Service> ServiceHandle<S> {
     /// constructor.
     ///
     /// ```
-    /// use ginkgo_core::{Service, ServiceHandle};
+    /// use ginkgo::{Service, ServiceHandle};
     ///
     /// struct Worker;
     /// impl Service for Worker {}

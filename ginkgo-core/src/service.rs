@@ -59,7 +59,7 @@ pub enum Readiness {
 ///
 /// ```
 /// use std::time::Duration;
-/// use ginkgo_core::{async_trait, BoxError, Context, Readiness, Service};
+/// use ginkgo::{async_trait, BoxError, Context, Readiness, Service};
 ///
 /// struct Ticker;
 ///

@@ -110,7 +110,7 @@ impl Context {
     /// [`add_service`](Context::add_service).
     ///
     /// ```
-    /// use ginkgo_core::{Restart, Service, ServiceHandle};
+    /// use ginkgo::{Restart, Service, ServiceHandle};
     ///
     /// struct Uplink;
     /// impl Service for Uplink {}
@@ -136,7 +136,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use ginkgo_core::{Intensity, Restart, Service, ServiceHandle, Strategy};
+    /// use ginkgo::{Intensity, Restart, Service, ServiceHandle, Strategy};
     ///
     /// struct Reader;
     /// impl Service for Reader {}

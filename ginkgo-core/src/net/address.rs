@@ -13,7 +13,7 @@ use std::sync::Arc;
 ///
 /// ```
 /// use std::path::Path;
-/// use ginkgo_core::net::Address;
+/// use ginkgo::net::Address;
 ///
 /// let tcp: Address = "localhost:7000".parse().unwrap();
 /// assert_eq!(tcp, Address::Tcp("localhost:7000".to_string()));
@@ -81,7 +81,7 @@ impl std::error::Error for BadAddress {}
 /// asked for port 0), or the path of its Unix socket.
 ///
 /// ```
-/// use ginkgo_core::net::LocalAddr;
+/// use ginkgo::net::LocalAddr;
 ///
 /// let tcp = LocalAddr::Tcp("127.0.0.1:7000".parse().unwrap());
 /// assert_eq!(tcp.to_string(), "127.0.0.1:7000");
@@ -110,7 +110,7 @@ impl fmt::Display for LocalAddr {
 /// `connection from pid 4242 (uid 1000) on unix:/run/app.sock`).
 ///
 /// ```
-/// use ginkgo_core::net::{PeerAddr, PeerProcess, UnixPeer};
+/// use ginkgo::net::{PeerAddr, PeerProcess, UnixPeer};
 ///
 /// let tcp = PeerAddr::Tcp("10.0.0.7:50123".parse().unwrap());
 /// assert_eq!(tcp.to_string(), "10.0.0.7:50123");

@@ -11,7 +11,7 @@ use super::LocalAddr;
 /// `local_addr()` reads.
 ///
 /// ```
-/// use ginkgo_core::net::LocalAddr;
+/// use ginkgo::net::LocalAddr;
 /// use ginkgo_core::net::backend::BoundAddress;
 ///
 /// let bound = BoundAddress::default();

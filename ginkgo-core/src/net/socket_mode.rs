@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 /// TOML octal number; a plain number's decimal digits are read as the octal digits.
 ///
 /// ```
-/// use ginkgo_core::net::SocketMode;
+/// use ginkgo::net::SocketMode;
 ///
 /// assert_eq!(SocketMode::new(0o660).bits(), 0o660);
 /// assert_eq!(SocketMode::new(0o660).to_string(), "0660");

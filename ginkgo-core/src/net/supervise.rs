@@ -85,7 +85,7 @@ where
 /// names its own: [`spawn_connection`] takes any `Display`.)
 ///
 /// ```
-/// use ginkgo_core::net::PeerAddr;
+/// use ginkgo::net::PeerAddr;
 /// use ginkgo_core::net::backend::ConnectionFrom;
 ///
 /// let peer = PeerAddr::Tcp("10.0.0.7:50123".parse().unwrap());

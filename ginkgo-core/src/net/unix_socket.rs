@@ -30,7 +30,7 @@ const BACKLOG: i32 = 1024;
 ///
 /// ```
 /// use std::os::unix::fs::PermissionsExt;
-/// use ginkgo_core::net::SocketMode;
+/// use ginkgo::net::SocketMode;
 /// use ginkgo_core::net::backend::listen_unix;
 ///
 /// let folder = tempfile::tempdir()?;

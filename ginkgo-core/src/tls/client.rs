@@ -25,7 +25,7 @@ use super::pem_file::read_certificates;
 /// [`with_server_name`]: ClientTls::with_server_name
 ///
 /// ```
-/// use ginkgo_core::tls::ClientTls;
+/// use ginkgo::tls::ClientTls;
 ///
 /// // A private CA's certificate, as a test makes one.
 /// let dir = tempfile::tempdir()?;

@@ -46,7 +46,7 @@ pub enum TlsErrorKind {
 /// [`source()`](StdError::source).
 ///
 /// ```
-/// use ginkgo_core::tls::{ServerTls, TlsErrorKind, TlsFiles};
+/// use ginkgo::tls::{ServerTls, TlsErrorKind, TlsFiles};
 ///
 /// let err = ServerTls::load(&TlsFiles::new("/no/such/cert.pem", "/no/such/key.pem")).unwrap_err();
 /// assert_eq!(err.kind(), TlsErrorKind::NotFound);

@@ -24,7 +24,7 @@ use super::validity::check_server_certificate;
 /// a table, `{ cert = "cert.pem", key = "key.pem" }`.
 ///
 /// ```
-/// use ginkgo_core::tls::TlsFiles;
+/// use ginkgo::tls::TlsFiles;
 ///
 /// let files = TlsFiles::new("/etc/app/cert.pem", "/etc/app/key.pem");
 /// assert_eq!(files.cert().to_str(), Some("/etc/app/cert.pem"));
@@ -71,7 +71,7 @@ impl Alpn {
     /// The protocol names, as the handshake spells them.
     ///
     /// ```
-    /// use ginkgo_core::tls::Alpn;
+    /// use ginkgo::tls::Alpn;
     ///
     /// assert_eq!(Alpn::Http.protocols(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
     /// assert!(Alpn::None.protocols().is_empty());
@@ -102,7 +102,7 @@ impl Alpn {
 /// reload is shown no certificate at all: the session stays authenticated by the old one.)
 ///
 /// ```
-/// use ginkgo_core::tls::{Alpn, ServerTls, TlsFiles};
+/// use ginkgo::tls::{Alpn, ServerTls, TlsFiles};
 ///
 /// // A certificate for `localhost`, as a test makes one.
 /// let dir = tempfile::tempdir()?;

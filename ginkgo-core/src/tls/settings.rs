@@ -15,8 +15,8 @@ impl TlsFiles {
     ///
     /// ```
     /// use std::path::PathBuf;
-    /// use ginkgo_core::{setting, Config};
-    /// use ginkgo_core::tls::TlsFiles;
+    /// use ginkgo::{setting, Config};
+    /// use ginkgo::tls::TlsFiles;
     ///
     /// setting!(pub static CERT: Option<PathBuf> {
     ///     name: "example.tls_cert",
@@ -65,8 +65,8 @@ impl ClientTls {
     ///
     /// ```
     /// use std::path::PathBuf;
-    /// use ginkgo_core::{setting, Config};
-    /// use ginkgo_core::tls::ClientTls;
+    /// use ginkgo::{setting, Config};
+    /// use ginkgo::tls::ClientTls;
     ///
     /// setting!(pub static CA: Option<PathBuf> {
     ///     name: "example.client_tls_ca",
