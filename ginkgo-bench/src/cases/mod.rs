@@ -9,6 +9,7 @@
 pub mod daemon;
 pub mod echo;
 pub mod http;
+pub mod http_smol;
 pub mod idle_memory;
 pub mod reload;
 pub mod runtime;
@@ -42,10 +43,10 @@ pub struct Case {
 /// assert_eq!(
 ///     names,
 ///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "http",
-///      "idle-memory", "stop-idle", "start-ready"]
+///      "http-smol", "idle-memory", "stop-idle", "start-ready"]
 /// );
 /// ```
-pub fn all() -> [Case; 11] {
+pub fn all() -> [Case; 12] {
     [
         Case {
             name: "spawn-tokio",
@@ -82,6 +83,11 @@ pub fn all() -> [Case; 11] {
             name: "http",
             about: "HTTP hello, keep-alive, 100 connections: HttpServer hosting an axum Router vs axum::serve",
             run: http::run,
+        },
+        Case {
+            name: "http-smol",
+            about: "HTTP hello on smol, keep-alive, 100 connections: HttpServer hosting an axum Router vs hyper on smol by hand",
+            run: http_smol::run,
         },
         Case {
             name: "idle-memory",
