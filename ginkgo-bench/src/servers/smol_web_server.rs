@@ -22,7 +22,7 @@ pub enum SmolWebServer {
     /// `ginkgo::http::HttpServer` hosting the app, on the smol backend.
     Ginkgo,
     /// The baseline: a smol accept loop handing each connection to hyper (the same
-    /// `hyper_util` builder, HTTP/1.1 and HTTP/2) through glue of its own, [`SmolIo`].
+    /// `hyper_util` builder, HTTP/1.1 and HTTP/2) through glue of its own (smol-hyper style, in safe code).
     Hyper,
 }
 
