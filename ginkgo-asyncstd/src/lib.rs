@@ -7,6 +7,8 @@
 //! * [`AsyncIo`]: the TCP and Unix sockets both runtimes are built on (async-io's), as a
 //!   [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
 //!   services over it, whose handlers get a connection implementing `futures::io`'s traits.
+//! * [`AsyncIoTls`] (feature `tls`): TLS over those sockets (futures-rustls), whose services
+//!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
 //!
 //! Both executors are shared by the process; a manager holds no runtime of its own. The
 //! network services are written once, in `ginkgo_core::net`, with what they share with the
@@ -19,6 +21,8 @@ mod async_std_manager;
 mod services;
 #[cfg(feature = "smol")]
 mod smol_manager;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 #[cfg(feature = "async-std")]
@@ -27,4 +31,6 @@ pub use ginkgo_core::net::ListenError;
 pub use services::{StreamClient, StreamServer};
 #[cfg(feature = "smol")]
 pub use smol_manager::{SmolManager, block_on_smol};
+#[cfg(feature = "tls")]
+pub use tls::{AsyncIoTls, TlsStream};
 pub use transport::{AsyncIo, Listener, Stream};

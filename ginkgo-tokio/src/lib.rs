@@ -6,6 +6,8 @@
 //!   [`Transport`](ginkgo_core::net::Transport), the network services' glue to tokio;
 //!   [`StreamServer`] and [`StreamClient`] are the services over it, whose handlers get a
 //!   tokio [`Stream`]; [`FuturesIo`] shows a tokio stream through the `futures::io` traits.
+//! * [`TokioTls`] (feature `tls`): TLS over tokio's sockets (tokio-rustls), whose services
+//!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper.
 //!
 //! The network services run on the tokio backend only; `ginkgo::net` has backend-neutral ones.
@@ -24,6 +26,8 @@ mod runtime;
 mod services;
 #[cfg(feature = "http")]
 mod task_executor;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use futures_io::FuturesIo;
@@ -33,4 +37,6 @@ pub use http_server::HttpServer;
 pub use manager::TokioManager;
 pub use runtime::{block_on, runtime};
 pub use services::{StreamClient, StreamServer};
+#[cfg(feature = "tls")]
+pub use tls::{TlsStream, TokioTls};
 pub use transport::{Listener, Stream, Tokio};
