@@ -34,6 +34,8 @@ pub use ginkgo_core::net::{
     Address, ListenError, LocalAddr, MaxConnections, PeerAddr, PeerProcess, ServerLimits, SocketMode, Timeout,
     Transport, UnixPeer,
 };
+#[cfg(feature = "http")]
+pub use transport::BackendHttpIo;
 pub use transport::{BackendListener, BackendStream, BackendTransport};
 
 /// A connection, as the handlers of [`StreamServer`] and [`StreamClient`] get it: the backend's

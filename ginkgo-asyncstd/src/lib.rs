@@ -9,6 +9,9 @@
 //!   services over it, whose handlers get a connection implementing `futures::io`'s traits.
 //! * [`AsyncIoTls`] (feature `tls`): TLS over those sockets (futures-rustls), whose services
 //!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
+//! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
+//!   [`AsyncIo`]: `ginkgo_core::net::HttpServer` with the glue that hands these streams to
+//!   hyper.
 //!
 //! Both executors are shared by the process; a manager holds no runtime of its own. The
 //! network services are written once, in `ginkgo_core::net`, with what they share with the
@@ -18,6 +21,8 @@
 
 #[cfg(feature = "async-std")]
 mod async_std_manager;
+#[cfg(feature = "http")]
+mod http;
 mod services;
 #[cfg(feature = "smol")]
 mod smol_manager;
@@ -28,6 +33,8 @@ mod transport;
 #[cfg(feature = "async-std")]
 pub use async_std_manager::{AsyncStdManager, block_on_async_std};
 pub use ginkgo_core::net::ListenError;
+#[cfg(feature = "http")]
+pub use http::HttpServer;
 pub use services::{StreamClient, StreamServer};
 #[cfg(feature = "smol")]
 pub use smol_manager::{SmolManager, block_on_smol};

@@ -85,3 +85,14 @@ impl TlsHandshakes for AsyncIo {
         Ok(TlsStream::Client(TlsConnector::from(config).connect(name, stream).await?))
     }
 }
+
+/// futures-rustls' streams go to hyper through [`HyperIo`](ginkgo_core::net::backend::HyperIo),
+/// as async-io's own do: `ginkgo_core::net::HttpServer<AsyncIoTls>` serves HTTPS.
+#[cfg(feature = "http")]
+impl ginkgo_core::tls::TlsHttpIo for AsyncIo {
+    type TlsIo = ginkgo_core::net::backend::HyperIo<TlsStream>;
+
+    fn tls_http_io(stream: TlsStream) -> Self::TlsIo {
+        ginkgo_core::net::backend::HyperIo::new(stream)
+    }
+}

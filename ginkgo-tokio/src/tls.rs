@@ -89,3 +89,14 @@ impl TlsHandshakes for Tokio {
         Ok(TlsStream::Client(TlsConnector::from(config).connect(name, stream).await?))
     }
 }
+
+/// tokio-rustls' streams go to hyper through `hyper_util`'s `TokioIo`, as tokio's own do:
+/// `ginkgo_core::net::HttpServer<TokioTls>` serves HTTPS.
+#[cfg(feature = "http")]
+impl ginkgo_core::tls::TlsHttpIo for Tokio {
+    type TlsIo = hyper_util::rt::TokioIo<TlsStream>;
+
+    fn tls_http_io(stream: TlsStream) -> Self::TlsIo {
+        hyper_util::rt::TokioIo::new(stream)
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::connection::{Handler, handler};
-use super::deadline::within;
+use super::deadline::handshake_within;
 use super::{
     Connection, ConnectionFrom, ConnectionSlots, Handshake, Listen, ServerLimits, SocketMode, Transport,
     accept_until_stopping, spawn_connection,
@@ -214,18 +214,9 @@ async fn serve_connections<T: Transport>(
             Handshake::Pending(handshaking) => {
                 let manager = manager.clone();
                 spawn_connection(&ctx, open, what, move |ctx| async move {
-                    let handshake = within(manager.as_ref(), handshake_timeout, "handshake", handshaking);
-                    let stream = match ctx.until_stopping(handshake).await? {
-                        Ok(stream) => stream,
-                        Err(err) => {
-                            // A client that cannot or will not shake hands (a scanner, a wrong
-                            // protocol, a certificate it does not trust): its connection is
-                            // closed, and nothing failed here.
-                            log::debug!("{}: connection from {peer}: handshake failed: {err}", ctx.path());
-                            ctx.gauge("handshakes_failed").inc();
-                            return Ok(());
-                        }
-                    };
+                    let from = ConnectionFrom(peer.clone());
+                    let handshake = handshake_within(&ctx, manager.as_ref(), handshake_timeout, from, handshaking);
+                    let Some(stream) = handshake.await? else { return Ok(()) };
                     handler(Connection::new(stream, peer), ctx).await
                 })
             }

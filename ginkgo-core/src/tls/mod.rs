@@ -14,6 +14,8 @@
 //! - For backend crates: a runtime's sockets shake hands ([`TlsHandshakes`]); [`TlsTransport`]
 //!   is TLS over them, holding a [`TlsLayer`] (the certificate or trusted roots, loaded when
 //!   the service starts, read again when it reloads); [`WithTls`] is what the builders set it on.
+//!   With the feature `http`, a runtime whose TLS streams hyper can read (`TlsHttpIo`) makes
+//!   `HttpServer` over its `TlsTransport` serve HTTPS.
 //!
 //! Every error is a [`TlsError`], one line naming the file and what is wrong with it.
 //! Cryptography is rustls' `ring` provider, chosen explicitly, so that another crate of the
@@ -22,6 +24,8 @@
 mod client;
 mod error;
 mod handshakes;
+#[cfg(feature = "http")]
+mod http;
 mod layer;
 mod pem_file;
 mod reloadable;
@@ -35,6 +39,8 @@ use std::sync::Arc;
 pub use client::ClientTls;
 pub use error::{TlsError, TlsErrorKind};
 pub use handshakes::TlsHandshakes;
+#[cfg(feature = "http")]
+pub use http::TlsHttpIo;
 pub use layer::TlsLayer;
 pub use pem_file::MAX_PEM_FILE_SIZE;
 pub use rustls;

@@ -42,6 +42,11 @@ impl<T> TlsTransport<T> {
         TlsTransport { inner, layer: Some(layer) }
     }
 
+    /// The transport TLS runs over.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
     /// The layer, or the error of a transport given none.
     fn layer(&self) -> Result<&TlsLayer, TlsError> {
         self.layer.as_ref().ok_or_else(|| {
