@@ -19,6 +19,7 @@ pub mod spawn_tokio;
 pub mod spawner;
 pub mod start_ready;
 pub mod stop_idle;
+pub mod tls_echo;
 pub mod tree;
 
 use crate::Mode;
@@ -41,11 +42,11 @@ pub struct Case {
 /// let names: Vec<_> = ginkgo_bench::cases::all().iter().map(|case| case.name).collect();
 /// assert_eq!(
 ///     names,
-///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "http",
+///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "tls-echo", "http",
 ///      "idle-memory", "stop-idle", "start-ready"]
 /// );
 /// ```
-pub fn all() -> [Case; 11] {
+pub fn all() -> [Case; 12] {
     [
         Case {
             name: "spawn-tokio",
@@ -77,6 +78,11 @@ pub fn all() -> [Case; 11] {
             name: "echo",
             about: "TCP echo, 64 B, 100 connections: Ginkgo's StreamServers vs a hand-written tokio accept loop",
             run: echo::run,
+        },
+        Case {
+            name: "tls-echo",
+            about: "TLS echo, 64 B, 100 connections: Ginkgo's StreamServers with_tls vs a hand-written tokio-rustls accept loop",
+            run: tls_echo::run,
         },
         Case {
             name: "http",
