@@ -18,6 +18,11 @@
 //! defaults are the manual's; `new()` reads them from the process's configuration (the one the
 //! runner loaded), and `with_address` (or `with_addresses`) takes others, such as
 //! `127.0.0.1:0` in tests. Each is `host:port` or `unix:/path/to.sock`.
+//!
+//! TLS is settings too: with [`TLS_CERT`] and [`TLS_KEY`] set (PEM files), `HelloWorldServer`,
+//! `HelloWorldWebServer` and `AppServer` serve TLS (HTTPS for the web servers); with
+//! [`CLIENT_TLS_CA`] set, `HelloWorldClient` connects with TLS, trusting that CA's
+//! certificates. A reload reads the files again.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -58,6 +63,24 @@ setting!(pub static CLIENT_BACKOFF: Backoff {
     restart: true,
 });
 
+setting!(pub static TLS_CERT: Option<std::path::PathBuf> {
+    name: "quickstart.tls_cert",
+    default: None,
+    help: "The certificate chain (PEM) HelloWorldServer, HelloWorldWebServer and AppServer\nserve TLS with, along with quickstart.tls_key; unset: no TLS",
+});
+
+setting!(pub static TLS_KEY: Option<std::path::PathBuf> {
+    name: "quickstart.tls_key",
+    default: None,
+    help: "The private key (PEM) of quickstart.tls_cert",
+});
+
+setting!(pub static CLIENT_TLS_CA: Option<std::path::PathBuf> {
+    name: "quickstart.client_tls_ca",
+    default: None,
+    help: "The CA certificates (PEM) HelloWorldClient trusts, connecting with TLS; unset: no TLS",
+});
+
 /// The current value of an address setting.
 fn configured(address: &ginkgo::Setting<String>) -> String {
     address.get(Config::current())
@@ -89,7 +112,9 @@ impl HelloWorldServer {
 
     /// The server on `address`.
     pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
-        ServiceHandle::build(|this| HelloWorldServer { server: this.add_service(StreamServer::new(address, hello)) })
+        ServiceHandle::build(|this| HelloWorldServer {
+            server: this.add_service(StreamServer::new(address, hello).with_tls_settings(&TLS_CERT, &TLS_KEY)),
+        })
     }
 
     /// The TCP server it is made of.
@@ -158,7 +183,8 @@ impl HelloWorldClient {
         let client = StreamClient::with_address_from(address, move |connection, ctx| {
             print_lines(connection, ctx, output.clone())
         })
-        .with_backoff(CLIENT_BACKOFF.get(Config::current()));
+        .with_backoff(CLIENT_BACKOFF.get(Config::current()))
+        .with_tls_ca_setting(&CLIENT_TLS_CA);
         ServiceHandle::build(|this| HelloWorldClient { client: this.add_service(client) })
     }
 
@@ -217,7 +243,8 @@ impl HelloWorldWebServer {
             response.headers_mut().insert(http::header::CONTENT_TYPE, html);
             Ok::<_, Infallible>(response)
         });
-        ServiceHandle::build(|this| HelloWorldWebServer { server: this.add_service(HttpServer::new(address, page)) })
+        let server = HttpServer::new(address, page).with_tls_settings(&TLS_CERT, &TLS_KEY);
+        ServiceHandle::build(|this| HelloWorldWebServer { server: this.add_service(server) })
     }
 
     /// The HTTP server it is made of.
@@ -338,7 +365,8 @@ impl AppServer {
 
     /// The app on `address`.
     pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
-        ServiceHandle::build(|this| AppServer { server: this.add_service(HttpServer::new(address, app())) })
+        let server = HttpServer::new(address, app()).with_tls_settings(&TLS_CERT, &TLS_KEY);
+        ServiceHandle::build(|this| AppServer { server: this.add_service(server) })
     }
 
     /// The HTTP server it is made of.

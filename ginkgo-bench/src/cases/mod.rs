@@ -20,6 +20,7 @@ pub mod spawn_tokio;
 pub mod spawner;
 pub mod start_ready;
 pub mod stop_idle;
+pub mod tls_echo;
 pub mod tree;
 
 use crate::Mode;
@@ -42,11 +43,11 @@ pub struct Case {
 /// let names: Vec<_> = ginkgo_bench::cases::all().iter().map(|case| case.name).collect();
 /// assert_eq!(
 ///     names,
-///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "http",
+///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "tls-echo", "http",
 ///      "http-smol", "idle-memory", "stop-idle", "start-ready"]
 /// );
 /// ```
-pub fn all() -> [Case; 12] {
+pub fn all() -> [Case; 13] {
     [
         Case {
             name: "spawn-tokio",
@@ -78,6 +79,11 @@ pub fn all() -> [Case; 12] {
             name: "echo",
             about: "TCP echo, 64 B, 100 connections: Ginkgo's StreamServers vs a hand-written tokio accept loop",
             run: echo::run,
+        },
+        Case {
+            name: "tls-echo",
+            about: "TLS echo, 64 B, 100 connections: Ginkgo's StreamServers with_tls vs a hand-written tokio-rustls accept loop",
+            run: tls_echo::run,
         },
         Case {
             name: "http",
