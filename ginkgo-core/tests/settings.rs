@@ -239,6 +239,8 @@ config settings:
   message                     Message to print out while running [Hello World]
   net.max_connections         Most connections each server holds open at once (then new clients wait);
                               \"auto\": the limit on open files less a quarter of it (at most 1024) [auto]
+  net.tls_handshake_timeout   Seconds a client has to finish its TLS handshake, from its connection;
+                              then the server closes it [10]
   net.unix_socket_mode        Permissions of the file of each server's Unix socket, in octal (\"0660\");
                               connecting takes write permission [0660]
   peers                       Addresses to connect to,

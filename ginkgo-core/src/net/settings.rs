@@ -34,7 +34,7 @@ setting!(
     pub static TLS_HANDSHAKE_TIMEOUT: Timeout {
         name: "net.tls_handshake_timeout",
         default: Timeout::from_secs(10),
-        help: "Seconds a client has to finish its TLS handshake, from its connection; then the server closes it",
+        help: "Seconds a client has to finish its TLS handshake, from its connection;\nthen the server closes it",
         restart: true,
     }
 );

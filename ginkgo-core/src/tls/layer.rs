@@ -26,7 +26,6 @@ type PathSetting = &'static Setting<Option<PathBuf>>;
 /// (on error, what was loaded stays). Clones share what is loaded.
 ///
 /// ```
-/// use ginkgo::Config;
 /// use ginkgo::tls::{Alpn, TlsFiles};
 /// use ginkgo_core::tls::TlsLayer;
 ///
