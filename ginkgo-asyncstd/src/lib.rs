@@ -6,7 +6,8 @@
 //!   discontinued upstream (its authors point to smol); it is here for code that already uses it.
 //! * [`AsyncIo`]: the TCP and Unix sockets both runtimes are built on (async-io's), as a
 //!   [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
-//!   services over it, whose handlers get a connection implementing `futures::io`'s traits.
+//!   services over it, whose handlers get a connection implementing `futures::io`'s traits;
+//!   [`DatagramServer`] and [`DatagramClient`] are UDP over the same sockets.
 //!
 //! Both executors are shared by the process; a manager holds no runtime of its own. The
 //! network services are written once, in `ginkgo_core::net`, with what they share with the
@@ -16,6 +17,7 @@
 
 #[cfg(feature = "async-std")]
 mod async_std_manager;
+mod datagram;
 mod services;
 #[cfg(feature = "smol")]
 mod smol_manager;
@@ -23,6 +25,7 @@ mod transport;
 
 #[cfg(feature = "async-std")]
 pub use async_std_manager::{AsyncStdManager, block_on_async_std};
+pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use ginkgo_core::net::ListenError;
 pub use services::{StreamClient, StreamServer};
 #[cfg(feature = "smol")]

@@ -11,13 +11,16 @@
 //! services over it, a thread per connection. They are written once, in `ginkgo_core::net`,
 //! with what they share with the other backends' (supervising connections, the pace of
 //! reconnecting, Unix socket files, [`ListenError`]); what blocking changes is in [`Threads`].
+//! [`DatagramServer`] and [`DatagramClient`] are UDP over the same backend's blocking sockets.
 #![doc(test(attr(deny(warnings))))]
 
 mod connections;
+mod datagram;
 mod manager;
 mod services;
 mod transport;
 
+pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use ginkgo_core::net::ListenError;
 pub use manager::{ThreadManager, block_on};
 pub use services::{StreamClient, StreamServer};

@@ -6,6 +6,8 @@
 //!   [`Transport`](ginkgo_core::net::Transport), the network services' glue to tokio;
 //!   [`StreamServer`] and [`StreamClient`] are the services over it, whose handlers get a
 //!   tokio [`Stream`]; [`FuturesIo`] shows a tokio stream through the `futures::io` traits.
+//! * [`DatagramServer`] and [`DatagramClient`]: UDP over tokio's sockets (the same
+//!   [`Tokio`] implements `ginkgo_core::net::DatagramTransport`).
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper.
 //!
 //! The network services run on the tokio backend only; `ginkgo::net` has backend-neutral ones.
@@ -14,6 +16,7 @@
 //! binds, accepts and connects.
 #![doc(test(attr(deny(warnings))))]
 
+mod datagram;
 mod futures_io;
 #[cfg(feature = "http")]
 mod http_connection;
@@ -26,6 +29,7 @@ mod services;
 mod task_executor;
 mod transport;
 
+pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use futures_io::FuturesIo;
 pub use ginkgo_core::net::ListenError;
 #[cfg(feature = "http")]

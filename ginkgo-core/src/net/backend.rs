@@ -1,7 +1,7 @@
 //! What a backend crate builds its network services with. Applications need none of it.
 //!
-//! * [`Transport`]: the trait a runtime's sockets implement, with [`Handshake`]; a stream or
-//!   listener of either kind, [`Socket`]; [`tcp_peer`] (with [`refuse_self_connection`]) for
+//! * [`Transport`] and [`DatagramTransport`]: the traits a runtime's sockets implement, with
+//!   [`Handshake`]; a stream or listener of either kind, [`Socket`]; [`tcp_peer`] (with [`refuse_self_connection`]) for
 //!   TCP clients; [`WrongBackend`] for sockets that work under one backend only.
 //! * Unix sockets: [`listen_unix`] makes a server's socket and its file ([`SocketFile`]), as
 //!   every backend must (stale sockets replaced, the mode set before listening, the file
@@ -14,13 +14,17 @@
 //!   sending its headers, for too long ([`IdleLimits`], [`InFlight`]); [`panic_message`] for
 //!   what hyper spawns.
 
+pub use super::DatagramTransport;
 pub use super::Transport;
 pub use super::bound_address::BoundAddress;
 pub use super::connection_slots::ConnectionSlots;
+pub use super::datagram::{client_bind_address, first_resolved};
 pub use super::listen::{Listen, accept_until_stopping};
 pub use super::request_activity::{IdleLimits, InFlight, RequestActivity};
 pub use super::socket::Socket;
 pub use super::supervise::{ConnectionFrom, OpenConnection, panic_message, spawn_connection};
 pub use super::transport::{Handshake, WrongBackend, refuse_self_connection, tcp_peer};
 #[cfg(unix)]
-pub use super::unix_socket::{SocketFile, listen_unix, peer_process, unix_peer};
+pub use super::unix_socket::{
+    SocketFile, listen_unix, peer_process, recv_from_blocking, unix_peer, wake_blocked_receivers,
+};

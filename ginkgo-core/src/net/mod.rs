@@ -2,7 +2,8 @@
 //! [`StreamClient`], over the sockets of a [`Transport`] that each backend crate implements.
 //!
 //! * Services: [`StreamServer`] and [`StreamClient`], which hand each [`Connection`] to a
-//!   handler; [`ListenError`], why a server could not start.
+//!   handler; [`ListenError`], why a server could not start. [`DatagramServer`], which hands
+//!   each UDP [`Datagram`] to a handler, and [`DatagramClient`], over a [`DatagramTransport`].
 //! * Addresses: [`Address`] (`host:port` or `unix:/path`, as configured), [`LocalAddr`] (where
 //!   a server listens), [`PeerAddr`] (who is at the other end: a TCP address, or a
 //!   [`UnixPeer`] and its [`PeerProcess`]).
@@ -27,6 +28,7 @@ mod bound_address;
 mod client_options;
 mod connection;
 mod connection_slots;
+mod datagram;
 mod listen;
 mod listen_error;
 mod log_every;
@@ -51,6 +53,9 @@ use backend::{
     spawn_connection,
 };
 pub use connection::Connection;
+pub use datagram::{
+    DEFAULT_MAX_IN_FLIGHT, Datagram, DatagramClient, DatagramServer, DatagramTransport, MAX_UDP_PAYLOAD,
+};
 pub use listen_error::ListenError;
 use log_every::LogEvery;
 pub use max_connections::MaxConnections;
