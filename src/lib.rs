@@ -15,7 +15,7 @@
 //! Network services come ready-made: [`net::StreamServer`] and [`net::StreamClient`] (TCP or
 //! Unix domain sockets, on whichever backend runs the tree; the client reconnects with a
 //! [`Backoff`]) and, with the `http` feature, [`http::HttpServer`] (any tower service, an axum
-//! `Router` say, on tokio).
+//! `Router` say, on tokio, smol or async-std).
 //!
 //! ```
 //! use std::time::Duration;
@@ -86,15 +86,7 @@ pub mod backends {
     pub use ginkgo_tokio::TokioManager;
 }
 
-/// HTTP services (feature `http`; tokio backend): [`HttpServer`](http::HttpServer) serves any
-/// tower service, an axum `Router` included, over HTTP/1.1 and HTTP/2, on TCP or a Unix
-/// socket, closing connections that wait too long for a request or for its headers, within a
-/// cap on connections ([`ServerLimits`](http::ServerLimits)).
-#[cfg(feature = "http")]
-pub mod http {
-    pub use ginkgo_core::net::ServerLimits;
-    pub use ginkgo_tokio::HttpServer;
-}
-
+#[cfg(all(feature = "http", any(feature = "tokio", feature = "smol", feature = "async-std", feature = "threads")))]
+pub mod http;
 #[cfg(feature = "tls")]
 pub use ginkgo_core::tls;

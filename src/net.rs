@@ -36,6 +36,8 @@ pub use ginkgo_core::net::{
     Transport, UnixPeer,
 };
 pub use ginkgo_core::net::{DEFAULT_MAX_IN_FLIGHT, MAX_UDP_PAYLOAD};
+#[cfg(feature = "http")]
+pub use transport::BackendHttpIo;
 pub use transport::{BackendListener, BackendStream, BackendTransport};
 
 /// A connection, as the handlers of [`StreamServer`] and [`StreamClient`] get it: the backend's

@@ -1,6 +1,6 @@
 //! Servers out of file descriptors: they keep serving the connections they have, log a few
 //! lines rather than one per attempt, and accept again by themselves once descriptors are
-//! free. Every backend's `StreamServer`, and `HttpServer`.
+//! free. Every backend's `StreamServer`, and `HttpServer` on each async backend.
 //!
 //! The test lowers this process's limit on open files and takes every descriptor left, so it
 //! has a test binary of its own, with one test.
@@ -114,62 +114,69 @@ fn servers_out_of_descriptors_keep_serving_and_accept_again_once_some_are_freed(
 }
 
 #[cfg(feature = "http")]
+mod http_support;
+
+#[cfg(feature = "http")]
 mod http {
     use std::time::Instant;
 
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    use ginkgo::Backend;
+    use ginkgo::ServiceHandle;
     use ginkgo::http::HttpServer;
     use ginkgo::testing::{until, within};
-    use ginkgo::{Backend, ServiceHandle};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
 
+    use super::http_support::{TcpStream, connect, each_async_backend};
     use super::limits_support::Named;
     use super::{FAILURES, Hoard, check_failure_lines, check_recovery_line};
 
-    async fn ask(stream: &mut TcpStream) -> String {
+    async fn ask(backend: Backend, stream: &mut TcpStream) -> String {
         stream.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
-        answer(stream).await
+        answer(backend, stream).await
     }
 
-    /// The next response, whose body is `hello`.
-    async fn answer(stream: &mut TcpStream) -> String {
+    /// The next response, whose body is `hello`: its status line.
+    async fn answer(backend: Backend, stream: &mut TcpStream) -> String {
         let mut response = Vec::new();
         while !response.ends_with(b"\r\n\r\nhello") {
-            response.push(within(Backend::Tokio, "a response", stream.read_u8()).await.expect("a response"));
+            let mut byte = [0; 1];
+            within(backend, "a response", stream.read_exact(&mut byte)).await.expect("a response");
+            response.push(byte[0]);
         }
         String::from_utf8(response).unwrap().lines().next().unwrap().to_string()
     }
 
     pub(super) fn an_http_server_out_of_descriptors_keeps_serving_and_accepts_again() {
-        let backend = Backend::Tokio;
-        backend.block_on(async {
+        each_async_backend(|backend| async move {
             let began = Instant::now();
+            let root: &'static str = format!("ExhaustedHttp{backend}").leak();
             let hello = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
             let mut server = None;
             let app = backend.service(ServiceHandle::build(|app| {
                 server = Some(app.add_service(HttpServer::new("127.0.0.1:0", hello)));
-                Named("ExhaustedHttp")
+                Named(root)
             }));
             let server = server.unwrap();
             within(backend, "start", app.start()).await.unwrap();
             let address = server.service().local_addr().unwrap();
-            let mut served = TcpStream::connect(address).await.unwrap();
-            assert_eq!(ask(&mut served).await, "HTTP/1.1 200 OK");
+            let path = format!("{root}/HttpServer");
+            let mut served = connect(backend, address).await;
+            assert_eq!(ask(backend, &mut served).await, "HTTP/1.1 200 OK");
 
             let mut hoard = Hoard::take_all();
             hoard.spare_one();
-            let mut waiting = TcpStream::connect(address).await.unwrap();
+            let mut waiting = connect(backend, address).await;
             waiting.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
             hoard.top_up();
             let failures = server.gauge("accept_failures");
             until(backend, "failed accepts", || failures.get() >= FAILURES).await;
 
-            assert_eq!(ask(&mut served).await, "HTTP/1.1 200 OK", "still served");
-            check_failure_lines("ExhaustedHttp/HttpServer", began);
+            assert_eq!(ask(backend, &mut served).await, "HTTP/1.1 200 OK", "still served");
+            check_failure_lines(&path, began);
 
             drop(hoard);
-            assert_eq!(answer(&mut waiting).await, "HTTP/1.1 200 OK", "accepted once descriptors are free");
-            check_recovery_line("ExhaustedHttp/HttpServer", &failures);
+            assert_eq!(answer(backend, &mut waiting).await, "HTTP/1.1 200 OK", "accepted once descriptors are free");
+            check_recovery_line(&path, &failures);
             within(backend, "stop", app.stop()).await.unwrap();
         });
     }

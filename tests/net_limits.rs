@@ -124,56 +124,31 @@ fn bad_limits_in_the_configuration_are_refused_naming_the_setting() {
 }
 
 #[cfg(feature = "http")]
-mod http {
-    //! `HttpServer`: idle and slow connections, HTTP/2 streams, and its cap.
+mod http_support;
 
-    use std::future::Future;
+#[cfg(feature = "http")]
+mod http {
+    //! `HttpServer` on each async backend: idle and slow connections, HTTP/2 streams, and its
+    //! cap.
+
     use std::net::SocketAddr;
     use std::pin::pin;
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use axum::Router;
-    use axum::extract::State as Shared;
-    use axum::routing::get;
     use bytes::Bytes;
     use futures::future::{Either, select};
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
     use ginkgo::http::HttpServer;
+    use ginkgo::testing::{until, within};
     use ginkgo::{Backend, Config, ServiceHandle};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
-    use tokio::sync::Notify;
+    use tokio_util::compat::FuturesAsyncReadCompatExt;
 
+    use super::http_support::{
+        Gates, TcpStream, app, ask, closed, connect, each_async_backend, request, response, spawn, still_open,
+    };
     use super::limits_support::{Named, capture_log, logged};
-
-    async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-        ginkgo::testing::within(Backend::Tokio, what, future).await
-    }
-
-    async fn until(what: &str, done: impl Fn() -> bool) {
-        ginkgo::testing::until(Backend::Tokio, what, done).await
-    }
-
-    /// The handler of `/slow` says it has begun through `entered`, then waits for `release`.
-    #[derive(Default)]
-    struct Gates {
-        entered: Notify,
-        release: Notify,
-    }
-
-    fn app(gates: Arc<Gates>) -> Router {
-        Router::new()
-            .route("/", get(|| async { "hello" }))
-            .route(
-                "/slow",
-                get(|Shared(gates): Shared<Arc<Gates>>| async move {
-                    gates.entered.notify_one();
-                    gates.release.notified().await;
-                    "done"
-                }),
-            )
-            .with_state(gates)
-    }
 
     struct Running {
         app: ServiceHandle<Named>,
@@ -183,16 +158,22 @@ mod http {
         gates: Arc<Gates>,
     }
 
-    async fn started(root: &'static str, server: impl FnOnce(Router) -> HttpServer, config: Config) -> Running {
+    async fn started(
+        backend: Backend,
+        root: String,
+        server: impl FnOnce(Router) -> HttpServer,
+        config: Config,
+    ) -> Running {
         capture_log();
+        let root: &'static str = root.leak();
         let gates = Arc::new(Gates::default());
         let mut handle = None;
-        let app = ServiceHandle::build(|app| {
-            handle = Some(app.add_service(server(self::app(gates.clone()))));
+        let app = ServiceHandle::build(|parent| {
+            handle = Some(parent.add_service(server(app(gates.clone()))));
             Named(root)
         });
-        let app = Backend::Tokio.service(app.with_config(config));
-        within("start", app.start()).await.unwrap();
+        let app = backend.service(app.with_config(config));
+        within(backend, "start", app.start()).await.unwrap();
         let server = handle.unwrap();
         let address = server.service().local_addr().unwrap();
         Running { app, server, address, path: format!("{root}/HttpServer"), gates }
@@ -202,76 +183,34 @@ mod http {
         Config::builder().env(false).load().unwrap()
     }
 
-    async fn request(stream: &mut TcpStream, path: &str) {
-        stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes()).await.unwrap();
-    }
-
-    /// Reads one response with a `content-length` body: its body.
-    async fn response(stream: &mut TcpStream) -> String {
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            head.push(within("response head", stream.read_u8()).await.expect("a response"));
-        }
-        let head = String::from_utf8(head).unwrap();
-        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-        let length: usize = head
-            .lines()
-            .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
-            .expect("content-length")
-            .trim()
-            .parse()
-            .unwrap();
-        let mut body = vec![0; length];
-        within("response body", stream.read_exact(&mut body)).await.unwrap();
-        String::from_utf8(body).unwrap()
-    }
-
-    async fn ask(stream: &mut TcpStream, path: &str) -> String {
-        request(stream, path).await;
-        response(stream).await
-    }
-
-    /// Waits until the server closes the connection (end of file, or a reset); true if it sent
-    /// nothing more before.
-    async fn closed(stream: &mut TcpStream) -> bool {
-        let mut rest = Vec::new();
-        let _end_or_reset = within("close", stream.read_to_end(&mut rest)).await;
-        rest.is_empty()
-    }
-
-    /// True if the server has neither sent anything nor closed: a look at this instant.
-    fn still_open(stream: &TcpStream) -> bool {
-        let mut byte = [0; 1];
-        matches!(stream.try_read(&mut byte), Err(err) if err.kind() == std::io::ErrorKind::WouldBlock)
-    }
-
     #[test]
     fn an_idle_keep_alive_connection_is_closed_and_a_busy_or_active_one_is_not() {
-        Backend::Tokio.block_on(async {
+        each_async_backend(|backend| async move {
             let idle_timeout = Duration::from_millis(300);
             // From the settings, as an operator would set it.
             let config = Config::builder().env(false).set("http.idle_timeout", "0.3").load().unwrap();
-            let running = started("IdleHttp", |app| HttpServer::new("127.0.0.1:0", app), config).await;
+            let server = |app| HttpServer::new("127.0.0.1:0", app);
+            let running = started(backend, format!("IdleHttp{backend}"), server, config).await;
             let address = running.address;
 
             // A request in progress for longer than the idle timeout, in silence.
-            let mut busy = TcpStream::connect(address).await.unwrap();
+            let mut busy = connect(backend, address).await;
             request(&mut busy, "/slow").await;
-            within("handler entered", running.gates.entered.notified()).await;
+            within(backend, "handler entered", running.gates.entered.notified()).await;
 
-            let mut silent = TcpStream::connect(address).await.unwrap();
-            let mut idle = TcpStream::connect(address).await.unwrap();
+            let mut silent = connect(backend, address).await;
+            let mut idle = connect(backend, address).await;
             // The server's idle clock starts when it has sent its answer: after this.
             let asked = Instant::now();
-            assert_eq!(ask(&mut idle, "/").await, "hello");
+            assert_eq!(ask(backend, &mut idle, "/").await, "hello");
 
             // Requests back to back on another connection, until the idle one is closed.
-            let mut active = TcpStream::connect(address).await.unwrap();
+            let mut active = connect(backend, address).await;
             let mut requests = 0;
             {
-                let mut idle_closed = pin!(closed(&mut idle));
+                let mut idle_closed = pin!(closed(backend, &mut idle));
                 loop {
-                    let next = pin!(ask(&mut active, "/"));
+                    let next = pin!(ask(backend, &mut active, "/"));
                     match select(next, idle_closed.as_mut()).await {
                         Either::Left((body, _)) => {
                             assert_eq!(body, "hello");
@@ -286,38 +225,39 @@ mod http {
             }
             assert!(asked.elapsed() >= idle_timeout, "closed {:?} after the request", asked.elapsed());
             assert!(requests > 0);
-            assert!(closed(&mut silent).await, "a connection that never sent a request is closed too");
-            assert_eq!(ask(&mut active, "/").await, "hello", "the active connection is still served");
+            assert!(closed(backend, &mut silent).await, "a connection that never sent a request is closed too");
+            assert_eq!(ask(backend, &mut active, "/").await, "hello", "the active connection is still served");
 
             running.gates.release.notify_one();
-            assert_eq!(response(&mut busy).await, "done", "the busy connection was not cut");
-            until("two connections left", || running.server.gauge("connections").get() == 2).await;
-            within("stop", running.app.stop()).await.unwrap();
+            assert_eq!(response(backend, &mut busy).await.1, "done", "the busy connection was not cut");
+            until(backend, "two connections left", || running.server.gauge("connections").get() == 2).await;
+            within(backend, "stop", running.app.stop()).await.unwrap();
         });
     }
 
     /// Writes `head` to `stream`, then the bytes of `drip` one every 10 ms, then nothing: a
     /// request that never ends. Returns how long until the server closed the connection.
-    async fn trickle(stream: TcpStream, head: &[u8], drip: &[u8]) -> Duration {
+    async fn trickle(backend: Backend, stream: TcpStream, head: &[u8], drip: &[u8]) -> Duration {
         let began = Instant::now();
-        let (mut from_server, mut to_server) = stream.into_split();
+        let (mut from_server, mut to_server) = (stream.clone(), stream);
+        let manager = backend.manager();
         let writing = async move {
             to_server.write_all(head).await?;
             for byte in drip {
                 to_server.write_all(&[*byte]).await?;
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                manager.sleep(Duration::from_millis(10)).await;
             }
             futures::future::pending::<()>().await;
             Ok::<(), std::io::Error>(())
         };
         let mut rest = Vec::new();
         let reading = from_server.read_to_end(&mut rest);
-        match within("slow headers cut off", select(pin!(reading), pin!(writing))).await {
+        match within(backend, "slow headers cut off", select(pin!(reading), pin!(writing))).await {
             // End of file, or a reset: closed either way.
             Either::Left(_) => {}
             Either::Right((wrote, reading)) => {
                 assert!(wrote.is_err(), "the trickle ends only when the server is gone");
-                let _ = within("close", reading).await;
+                let _ = within(backend, "close", reading).await;
             }
         }
         // hyper may answer what it has of the request as malformed before it closes.
@@ -328,93 +268,95 @@ mod http {
 
     #[test]
     fn request_headers_sent_a_byte_at_a_time_are_cut_off() {
-        Backend::Tokio.block_on(async {
+        each_async_backend(|backend| async move {
             let header_read_timeout = Duration::from_millis(300);
             let server = move |app| {
                 HttpServer::new("127.0.0.1:0", app)
                     .with_header_read_timeout(header_read_timeout)
                     .with_idle_timeout(Duration::from_secs(60))
             };
-            let running = started("SlowHeaders", server, no_config()).await;
+            let running = started(backend, format!("SlowHeaders{backend}"), server, no_config()).await;
             let address = running.address;
-            let silent = TcpStream::connect(address).await.unwrap();
+            let silent = connect(backend, address).await;
 
-            let first = TcpStream::connect(address).await.unwrap();
+            let first = connect(backend, address).await;
             let endless = [b'a'; 2000];
-            let took = trickle(first, b"GET / HTTP/1.1\r\nHost: test\r\nX-Slow: ", &endless).await;
+            let took = trickle(backend, first, b"GET / HTTP/1.1\r\nHost: test\r\nX-Slow: ", &endless).await;
             assert!(took >= header_read_timeout, "cut after {took:?}");
 
             // On a kept-alive connection, the next request's headers too.
-            let mut kept = TcpStream::connect(address).await.unwrap();
-            assert_eq!(ask(&mut kept, "/").await, "hello");
-            let took = trickle(kept, b"GET / HTTP/1.1\r\nX-Slow: ", &endless).await;
+            let mut kept = connect(backend, address).await;
+            assert_eq!(ask(backend, &mut kept, "/").await, "hello");
+            let took = trickle(backend, kept, b"GET / HTTP/1.1\r\nX-Slow: ", &endless).await;
             assert!(took >= header_read_timeout, "cut after {took:?}");
 
             // And an HTTP/2 preface, never finished.
-            let preface = TcpStream::connect(address).await.unwrap();
-            let took = trickle(preface, b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r").await;
+            let preface = connect(backend, address).await;
+            let took = trickle(backend, preface, b"", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r").await;
             assert!(took >= header_read_timeout, "cut after {took:?}");
 
             // A connection that sends nothing is idle, not slow: it is still open.
             assert!(still_open(&silent));
-            within("stop", running.app.stop()).await.unwrap();
+            within(backend, "stop", running.app.stop()).await.unwrap();
         });
     }
 
     #[test]
     fn an_idle_http2_connection_is_closed_and_its_streams_are_capped() {
-        Backend::Tokio.block_on(async {
+        each_async_backend(|backend| async move {
             let idle_timeout = Duration::from_millis(300);
             let server = move |app| {
                 HttpServer::new("127.0.0.1:0", app).with_idle_timeout(idle_timeout).with_max_concurrent_streams(3)
             };
-            let running = started("IdleHttp2", server, no_config()).await;
-            let stream = TcpStream::connect(running.address).await.unwrap();
-            let (mut client, mut connection) = within("handshake", h2::client::handshake(stream)).await.unwrap();
+            let running = started(backend, format!("IdleHttp2{backend}"), server, no_config()).await;
+            let stream = connect(backend, running.address).await.compat();
+            let (mut client, mut connection) =
+                within(backend, "handshake", h2::client::handshake(stream)).await.unwrap();
             let request = http::Request::get("http://test/").body(()).unwrap();
             // The server's idle clock starts when it has sent its answer: after this.
             let asked = Instant::now();
             let (answer, _) = client.send_request(request, true).unwrap();
-            let answer = match within("response", select(&mut connection, answer)).await {
+            let answer = match within(backend, "response", select(&mut connection, answer)).await {
                 Either::Right((answer, _)) => answer.unwrap(),
                 Either::Left((ended, _)) => panic!("the connection ended first: {ended:?}"),
             };
             assert_eq!(answer.status(), 200);
             assert_eq!(connection.max_concurrent_send_streams(), 3, "the server's SETTINGS");
-            let connection = tokio::spawn(connection);
+            let connection = spawn(backend, connection);
             let mut body = answer.into_body();
             let mut got = Vec::new();
-            while let Some(data) = within("body", body.data()).await {
+            while let Some(data) = within(backend, "body", body.data()).await {
                 got.extend_from_slice(&data.unwrap());
             }
             assert_eq!(Bytes::from(got), "hello");
 
             // Idle now (the client could still send requests): the server says goodbye and
             // closes.
-            within("the idle connection closed", connection).await.unwrap().unwrap();
+            within(backend, "the idle connection closed", connection).await.unwrap();
             assert!(asked.elapsed() >= idle_timeout, "closed {:?} after the request", asked.elapsed());
             drop(client);
-            until("no connection left", || running.server.gauge("connections").get() == 0).await;
-            within("stop", running.app.stop()).await.unwrap();
+            until(backend, "no connection left", || running.server.gauge("connections").get() == 0).await;
+            within(backend, "stop", running.app.stop()).await.unwrap();
         });
     }
 
     #[test]
     fn an_http_server_at_its_cap_answers_the_next_client_once_one_closes() {
-        Backend::Tokio.block_on(async {
+        each_async_backend(|backend| async move {
             let server = |app| HttpServer::new("127.0.0.1:0", app).with_max_connections(1);
-            let running = started("CappedHttp", server, no_config()).await;
-            let mut first = TcpStream::connect(running.address).await.unwrap();
-            assert_eq!(ask(&mut first, "/").await, "hello");
-            until("the cap logged", || !logged(&running.path, "at its cap of 1 open connection;").is_empty()).await;
-            let mut second = TcpStream::connect(running.address).await.unwrap();
+            let running = started(backend, format!("CappedHttp{backend}"), server, no_config()).await;
+            let mut first = connect(backend, running.address).await;
+            assert_eq!(ask(backend, &mut first, "/").await, "hello");
+            let cap_logged = || !logged(&running.path, "at its cap of 1 open connection;").is_empty();
+            until(backend, "the cap logged", cap_logged).await;
+            let mut second = connect(backend, running.address).await;
             request(&mut second, "/").await;
             assert!(still_open(&second), "no answer while the first is open");
-            assert_eq!(ask(&mut first, "/").await, "hello", "the first is still served");
+            assert_eq!(ask(backend, &mut first, "/").await, "hello", "the first is still served");
             drop(first);
-            assert_eq!(response(&mut second).await, "hello");
+            assert_eq!(response(backend, &mut second).await.1, "hello");
             assert_eq!(running.server.gauge("connections").get(), 1);
-            within("stop", running.app.stop()).await.unwrap();
+            within(backend, "stop", running.app.stop()).await.unwrap();
         });
     }
 }

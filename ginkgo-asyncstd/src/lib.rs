@@ -8,6 +8,9 @@
 //!   [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
 //!   services over it, whose handlers get a connection implementing `futures::io`'s traits;
 //!   [`DatagramServer`] and [`DatagramClient`] are UDP over the same sockets.
+//! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
+//!   [`AsyncIo`]: `ginkgo_core::net::HttpServer` with the glue that hands these streams to
+//!   hyper.
 //!
 //! Both executors are shared by the process; a manager holds no runtime of its own. The
 //! network services are written once, in `ginkgo_core::net`, with what they share with the
@@ -18,6 +21,8 @@
 #[cfg(feature = "async-std")]
 mod async_std_manager;
 mod datagram;
+#[cfg(feature = "http")]
+mod http;
 mod services;
 #[cfg(feature = "smol")]
 mod smol_manager;
@@ -27,6 +32,8 @@ mod transport;
 pub use async_std_manager::{AsyncStdManager, block_on_async_std};
 pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use ginkgo_core::net::ListenError;
+#[cfg(feature = "http")]
+pub use http::HttpServer;
 pub use services::{StreamClient, StreamServer};
 #[cfg(feature = "smol")]
 pub use smol_manager::{SmolManager, block_on_smol};

@@ -8,7 +8,8 @@
 //!   tokio [`Stream`]; [`FuturesIo`] shows a tokio stream through the `futures::io` traits.
 //! * [`DatagramServer`] and [`DatagramClient`]: UDP over tokio's sockets (the same
 //!   [`Tokio`] implements `ginkgo_core::net::DatagramTransport`).
-//! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper.
+//! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
+//!   [`Tokio`]: `ginkgo_core::net::HttpServer` with the glue that hands tokio's streams to hyper.
 //!
 //! The network services run on the tokio backend only; `ginkgo::net` has backend-neutral ones.
 //! They are written once, in `ginkgo_core::net`, with what they share with the other backends'
@@ -19,21 +20,17 @@
 mod datagram;
 mod futures_io;
 #[cfg(feature = "http")]
-mod http_connection;
-#[cfg(feature = "http")]
-mod http_server;
+mod http;
 mod manager;
 mod runtime;
 mod services;
-#[cfg(feature = "http")]
-mod task_executor;
 mod transport;
 
 pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use futures_io::FuturesIo;
 pub use ginkgo_core::net::ListenError;
 #[cfg(feature = "http")]
-pub use http_server::HttpServer;
+pub use http::HttpServer;
 pub use manager::TokioManager;
 pub use runtime::{block_on, runtime};
 pub use services::{StreamClient, StreamServer};

@@ -14,6 +14,11 @@ use ginkgo_core::{BoxError, Context};
 
 use crate::Backend;
 
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "http")]
+pub use http::BackendHttpIo;
+
 /// The sockets of whichever backend runs the service, chosen when it starts: tokio's
 /// (`ginkgo_tokio::Tokio`), async-io's for smol and async-std (`ginkgo_asyncstd::AsyncIo`), or
 /// the threads backend's blocking ones (`ginkgo_threads::Threads`). The [`Transport`] of

@@ -12,13 +12,16 @@
 //!   and named by [`ConnectionFrom`] in the logs.
 //! * HTTP servers: [`RequestActivity`] tells when a connection has been idle, or has been
 //!   sending its headers, for too long ([`IdleLimits`], [`InFlight`]); [`panic_message`] for
-//!   what hyper spawns.
+//!   what hyper spawns; with feature `http`, `HttpTransport`, a transport whose streams hyper
+//!   can serve, and `HyperIo`, the glue for streams of the `futures::io` traits.
 
 pub use super::DatagramTransport;
 pub use super::Transport;
 pub use super::bound_address::BoundAddress;
 pub use super::connection_slots::ConnectionSlots;
 pub use super::datagram::{client_bind_address, first_resolved};
+#[cfg(feature = "http")]
+pub use super::http::{HttpTransport, HyperIo};
 pub use super::listen::{Listen, accept_until_stopping};
 pub use super::request_activity::{IdleLimits, InFlight, RequestActivity};
 pub use super::socket::Socket;

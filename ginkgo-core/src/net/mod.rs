@@ -2,8 +2,9 @@
 //! [`StreamClient`], over the sockets of a [`Transport`] that each backend crate implements.
 //!
 //! * Services: [`StreamServer`] and [`StreamClient`], which hand each [`Connection`] to a
-//!   handler; [`ListenError`], why a server could not start. [`DatagramServer`], which hands
-//!   each UDP [`Datagram`] to a handler, and [`DatagramClient`], over a [`DatagramTransport`].
+//!   handler; `HttpServer` (feature `http`), any tower service over hyper; [`ListenError`],
+//!   why a server could not start. [`DatagramServer`], which hands each UDP [`Datagram`] to a
+//!   handler, and [`DatagramClient`], over a [`DatagramTransport`].
 //! * Addresses: [`Address`] (`host:port` or `unix:/path`, as configured), [`LocalAddr`] (where
 //!   a server listens), [`PeerAddr`] (who is at the other end: a TCP address, or a
 //!   [`UnixPeer`] and its [`PeerProcess`]).
@@ -15,7 +16,8 @@
 //!   accept paces itself and its log lines.
 //! * [`backend`]: what a backend crate builds its network services with (the [`Transport`]
 //!   trait, Unix socket files, listening and accepting, connection slots and supervision, the
-//!   idle watch of HTTP connections).
+//!   idle watch of HTTP connections, and with feature `http` the glue between a transport's
+//!   streams and hyper).
 //!
 //! Applications use them through `ginkgo::net`, whose `StreamServer` and `StreamClient`
 //! follow whichever backend runs the tree, or through a backend crate's
@@ -29,6 +31,8 @@ mod client_options;
 mod connection;
 mod connection_slots;
 mod datagram;
+#[cfg(feature = "http")]
+mod http;
 mod listen;
 mod listen_error;
 mod log_every;
@@ -56,6 +60,8 @@ pub use connection::Connection;
 pub use datagram::{
     DEFAULT_MAX_IN_FLIGHT, Datagram, DatagramClient, DatagramServer, DatagramTransport, MAX_UDP_PAYLOAD,
 };
+#[cfg(feature = "http")]
+pub use http::HttpServer;
 pub use listen_error::ListenError;
 use log_every::LogEvery;
 pub use max_connections::MaxConnections;

@@ -1,7 +1,7 @@
 //! One connection of an `HttpServer`: served by hyper until it closes, the stop shuts it down,
 //! or it has waited too long.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
@@ -9,44 +9,45 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::{Either, select};
-use ginkgo_core::net::PeerAddr;
-use ginkgo_core::net::backend::{IdleLimits, InFlight, RequestActivity};
-use ginkgo_core::{BoxError, Context, TaskResult};
 use http::{Request, Version};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper_util::rt::TokioIo;
+use hyper::rt::ReadBufCursor;
 use hyper_util::server::conn::auto::Builder;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tower::ServiceExt;
 
-use crate::Stream;
-use crate::http_server::{BoxedService, Failure, ResponseBody};
-use crate::task_executor::TaskExecutor;
+use super::super::PeerAddr;
+use super::super::backend::{IdleLimits, InFlight, RequestActivity};
+use super::executor::TaskExecutor;
+use super::server::{BoxedService, Failure, ResponseBody};
+use crate::{BoxError, Context, TaskResult};
 
 /// How long a connection told to close for idleness gets to do so (an HTTP/2 client answers
 /// the server's GOAWAY) before it is cut; a request that came in meanwhile is answered first.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// What every connection of one server is served with.
-pub(crate) struct Served {
-    pub(crate) builder: Builder<TaskExecutor>,
-    pub(crate) idle: IdleLimits,
+pub(super) struct Served {
+    pub(super) builder: Builder<TaskExecutor>,
+    pub(super) idle: IdleLimits,
 }
 
-/// Serves one connection until it closes. Once the service begins to stop, shuts it down
-/// gracefully (the task's cancellation at `stop_timeout` cuts what is left). Once it has waited
-/// longer than `served.idle` allows, shuts it down too, and cuts it if it is still open after
-/// [`CLOSE_GRACE`] with nothing in progress.
-pub(crate) async fn serve_connection(
+/// Serves one connection, `io`, until it closes. Once the service begins to stop, shuts it
+/// down gracefully (the task's cancellation at `stop_timeout` cuts what is left). Once it has
+/// waited longer than `served.idle` allows, shuts it down too, and cuts it if it is still open
+/// after [`CLOSE_GRACE`] with nothing in progress.
+pub(super) async fn serve_connection<I>(
     ctx: &Context,
     served: &Served,
-    stream: Stream,
+    io: I,
     service: BoxedService,
     peer: &PeerAddr,
-) -> TaskResult {
+) -> TaskResult
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
     let activity = Arc::new(RequestActivity::new(served.idle));
-    let io = TokioIo::new(Watched { stream, activity: activity.clone() });
+    let io = Watched { io, activity: activity.clone() };
     let answering = activity.clone();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let in_flight = answering.request(request.version() == Version::HTTP_2);
@@ -86,47 +87,48 @@ fn ended(ctx: &Context, peer: &PeerAddr, served: Result<(), BoxError>) -> TaskRe
     Ok(())
 }
 
-/// The connection's socket, telling its [`RequestActivity`] when bytes come.
-struct Watched {
-    stream: Stream,
+/// The connection's stream, telling its [`RequestActivity`] when bytes come. hyper's reads
+/// say only whether they are done, not how much they brought: a read that is done brought
+/// bytes, or the end of the stream, with which the connection ends anyway.
+struct Watched<I> {
+    io: I,
     activity: Arc<RequestActivity>,
 }
 
-impl AsyncRead for Watched {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+impl<I: hyper::rt::Read + Unpin> hyper::rt::Read for Watched<I> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: ReadBufCursor<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
             this.activity.received();
         }
         polled
     }
 }
 
-impl AsyncWrite for Watched {
+impl<I: hyper::rt::Write + Unpin> hyper::rt::Write for Watched<I> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
-        bufs: &[io::IoSlice<'_>],
+        bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.io.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
 

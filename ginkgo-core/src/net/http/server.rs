@@ -1,39 +1,42 @@
-//! `HttpServer`: any tower service, served over HTTP/1.1 and HTTP/2 by hyper.
+//! `HttpServer`: any tower service, served over HTTP/1.1 and HTTP/2 by hyper, over any
+//! transport hyper has glue for.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ginkgo_core::net::backend::{
-    ConnectionSlots, IdleLimits, Listen, Transport, accept_until_stopping, spawn_connection,
-};
-use ginkgo_core::net::{PeerAddr, ServerLimits, SocketMode};
-use ginkgo_core::{BoxError, Context, Readiness, Service, async_trait};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioTimer;
 use hyper_util::server::conn::auto::Builder;
 use tower::ServiceExt;
 use tower::util::BoxCloneService;
 
-use crate::Tokio;
-use crate::http_connection::{Served, serve_connection};
-use crate::task_executor::TaskExecutor;
+use super::super::backend::{ConnectionSlots, Handshake, IdleLimits, Listen, accept_until_stopping, spawn_connection};
+use super::super::{PeerAddr, ServerLimits, SocketMode};
+use super::HttpTransport;
+use super::connection::{Served, serve_connection};
+use super::executor::TaskExecutor;
+use super::timer::ManagerTimer;
+use crate::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 
-pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, Failure>;
-pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, Failure>;
+pub(super) type ResponseBody = UnsyncBoxBody<Bytes, Failure>;
+pub(super) type BoxedService = BoxCloneService<Request<Incoming>, Response<ResponseBody>, Failure>;
 
 /// An HTTP server: serves any tower service (an axum `Router`, a `tower::service_fn`, …) on an
 /// address, HTTP/1.1 and HTTP/2 (told apart on each connection), each connection a task of this
-/// service.
+/// service. One implementation for every runtime, over the sockets of an [`HttpTransport`]
+/// `T`: `ginkgo::http::HttpServer` follows whichever backend runs the tree (tokio, smol or
+/// async-std), and the backend crates name their own (`ginkgo_tokio::HttpServer`,
+/// `ginkgo_asyncstd::HttpServer`). The examples are on those.
 ///
-/// * **Start** binds the address, `host:port` or `unix:/path` (whose socket file is made as
-///   [`StreamServer`](crate::StreamServer)'s is): one in use fails the start with a
-///   [`ListenError`](crate::ListenError) naming it. Port 0 picks a free port;
+/// * **Start** binds the address, `host:port` or `unix:/path` (whose socket file is made as a
+///   [`StreamServer`](super::super::StreamServer)'s is): one in use fails the start with a
+///   [`ListenError`](super::super::ListenError) naming it. Port 0 picks a free port;
 ///   [`local_addr`](HttpServer::local_addr) tells which.
 /// * **Stop** closes the listener at once and shuts every connection down gracefully: requests
 ///   in flight are answered, idle keep-alive connections are closed, HTTP/2 clients are told to
@@ -64,33 +67,16 @@ pub(crate) type BoxedService = BoxCloneService<Request<Incoming>, Response<Respo
 ///   A request in progress has no deadline from these: a slow handler or a long response is
 ///   the application's to bound.
 ///
-/// Connection upgrades (WebSocket) are not offered. Runs on the tokio backend only (its start
-/// fails with [`WrongBackend`](ginkgo_core::net::backend::WrongBackend) elsewhere).
+/// * **Handshakes**: over a transport that talks before a connection is ready (TLS), the
+///   handshake runs in the connection's own task, holding its slot; one that fails closes the
+///   connection with a debug line.
 ///
-/// ```
-/// use std::convert::Infallible;
-/// use ginkgo_core::ServiceHandle;
-/// use ginkgo_tokio::{HttpServer, TokioManager};
-/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
-///
-/// let hello = tower::service_fn(|_request: http::Request<hyper::body::Incoming>| async {
-///     Ok::<_, Infallible>(http::Response::new("Hello World!".to_string()))
-/// });
-/// let server = ServiceHandle::new(HttpServer::new("127.0.0.1:0", hello)).with_manager(TokioManager::new());
-/// ginkgo_tokio::block_on(async {
-///     server.start().await?;
-///     let mut client = tokio::net::TcpStream::connect(server.service().local_addr().unwrap()).await?;
-///     client.write_all(b"GET / HTTP/1.1\r\nHost: example\r\nConnection: close\r\n\r\n").await?;
-///     let mut response = String::new();
-///     client.read_to_string(&mut response).await?;
-///     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
-///     assert!(response.ends_with("\r\n\r\nHello World!"));
-///     server.stop().await?;
-///     Ok::<_, Box<dyn std::error::Error>>(())
-/// })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct HttpServer {
+/// HTTP/2 is offered in clear text by prior knowledge (h2c) as well as HTTP/1.1; connection
+/// upgrades (WebSocket) are not offered. hyper's HTTP/2 streams run as tasks of this service
+/// and its pings sleep with its manager's timers: the server needs nothing of a runtime but
+/// the transport's sockets.
+pub struct HttpServer<T: HttpTransport> {
+    transport: Arc<T>,
     listen: Listen,
     // A mutex only to make the server `Sync`: each connection clones the service once.
     service: Mutex<BoxedService>,
@@ -98,10 +84,25 @@ pub struct HttpServer {
     limits: ServerLimits,
 }
 
-impl HttpServer {
+impl<T: HttpTransport + Default> HttpServer<T> {
     /// A server for `address` (`host:port` text, a `SocketAddr`, or `unix:/path`), answering
     /// every request with `service`.
     pub fn new<S, B>(address: impl ToString, service: S) -> Self
+    where
+        S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Self::with_transport(T::default(), address, service)
+    }
+}
+
+impl<T: HttpTransport> HttpServer<T> {
+    /// A server for `address` over `transport`, a transport value of its own (one that holds a
+    /// configuration, such as TLS's certificates), answering every request with `service`.
+    pub fn with_transport<S, B>(transport: T, address: impl ToString, service: S) -> Self
     where
         S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
         S::Error: Into<BoxError>,
@@ -113,6 +114,7 @@ impl HttpServer {
             .map_response(|response: Response<B>| response.map(|body| body.map_err(Failure::new).boxed_unsync()))
             .map_err(Failure::new);
         HttpServer {
+            transport: Arc::new(transport),
             listen: Listen::new(address),
             service: Mutex::new(BoxCloneService::new(service)),
             stop_timeout: Duration::from_secs(1),
@@ -183,14 +185,13 @@ impl HttpServer {
 }
 
 #[async_trait]
-impl Service for HttpServer {
+impl<T: HttpTransport> Service for HttpServer<T> {
     fn stop_timeout(&self) -> Duration {
         self.stop_timeout
     }
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
-        Tokio.check_backend(ctx, "HttpServer")?;
-        let service = self.service();
+        self.transport.check_http_backend(ctx)?;
         let config = ctx.config();
         let cap = self.limits.max_connections(config);
         let idle = IdleLimits {
@@ -198,40 +199,69 @@ impl Service for HttpServer {
             header_read_timeout: self.limits.header_read_timeout(config),
         };
         let streams = self.limits.max_concurrent_streams(config);
+        let (transport, service) = (self.transport.clone(), self.service());
         let serve = move |ctx: Context, listener| async move {
+            let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
             let mut builder = Builder::new(TaskExecutor::new(ctx.clone()));
             // The header read timeout is `RequestActivity`'s: hyper's would also run while a
             // kept-alive connection waits for its next request, which is the idle timeout's job.
-            builder.http1().timer(TokioTimer::new()).header_read_timeout(None);
+            builder.http1().header_read_timeout(None);
             builder
                 .http2()
-                .timer(TokioTimer::new())
+                .timer(ManagerTimer::new(manager))
                 .max_concurrent_streams(streams)
                 .keep_alive_interval(idle.idle_timeout);
             let served = Arc::new(Served { builder, idle });
-            let slots = ConnectionSlots::new(cap, ctx.gauge("connections"));
-            let owner = ctx.clone();
-            // `move`: the closure owns the service, which is `Send` but not `Sync`.
-            accept_until_stopping(&ctx, &Tokio, listener, &slots, move |stream, peer, open| {
-                let (served, service) = (served.clone(), service.clone());
-                let what = HttpConnectionFrom(peer.clone());
-                spawn_connection(&owner, open, what, move |ctx| async move {
-                    serve_connection(&ctx, &served, stream, service, &peer).await
-                });
-            })
-            .await;
-            Ok(())
+            serve_connections(ctx, transport, listener, cap, served, service).await
         };
-        self.listen.start(ctx, &Arc::new(Tokio), serve).await?;
+        self.listen.start(ctx, &self.transport, serve).await?;
         Ok(Readiness::Ready)
     }
+}
+
+/// What an HTTP server does with its listener: accepts connections until the service begins
+/// to stop, at most `cap` open at once, and serves each with hyper, once its handshake is done,
+/// as a task of the service counted in its gauge `connections`.
+async fn serve_connections<T: HttpTransport>(
+    ctx: Context,
+    transport: Arc<T>,
+    listener: T::Listener,
+    cap: usize,
+    served: Arc<Served>,
+    service: BoxedService,
+) -> TaskResult {
+    let slots = ConnectionSlots::new(cap, ctx.gauge("connections"));
+    let (owner, handshakes) = (ctx.clone(), transport.clone());
+    // `move`: the closure owns the service, which is `Send` but not `Sync`.
+    accept_until_stopping(&ctx, transport.as_ref(), listener, &slots, move |accepted, peer, open| {
+        let (served, service) = (served.clone(), service.clone());
+        let what = HttpConnectionFrom(peer.clone());
+        let ctx = &owner;
+        match handshakes.handshake(accepted) {
+            Handshake::Done(stream) => spawn_connection(ctx, open, what, move |ctx| async move {
+                serve_connection(&ctx, &served, T::http_io(stream), service, &peer).await
+            }),
+            Handshake::Pending(handshaking) => spawn_connection(ctx, open, what, move |ctx| async move {
+                let stream = match handshaking.await {
+                    Ok(stream) => stream,
+                    Err(err) => {
+                        log::debug!("{}: HTTP connection from {peer}: handshake failed: {err}", ctx.path());
+                        return Ok(());
+                    }
+                };
+                serve_connection(&ctx, &served, T::http_io(stream), service, &peer).await
+            }),
+        }
+    })
+    .await;
+    Ok(())
 }
 
 /// Names an HTTP connection in log lines: `HTTP connection from 10.0.0.7:50123`.
 struct HttpConnectionFrom(PeerAddr);
 
-impl std::fmt::Display for HttpConnectionFrom {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for HttpConnectionFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP connection from {}", self.0)
     }
 }
@@ -240,7 +270,7 @@ impl std::fmt::Display for HttpConnectionFrom {
 /// than `BoxError`, whose `'static` trait-object bound defeats the compiler's proof that the
 /// connection's future is `Send`.
 #[derive(Debug)]
-pub(crate) struct Failure(BoxError);
+pub(super) struct Failure(BoxError);
 
 impl Failure {
     fn new(err: impl Into<BoxError>) -> Self {
@@ -248,8 +278,8 @@ impl Failure {
     }
 }
 
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
 }

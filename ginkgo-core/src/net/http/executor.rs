@@ -4,19 +4,20 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use ginkgo_core::Context;
-use ginkgo_core::net::backend::panic_message;
+
+use super::super::backend::panic_message;
+use crate::Context;
 
 /// Runs the futures hyper spawns (one per HTTP/2 stream) as tasks of the server's service, so
-/// that they end with it like the rest of its work, rather than as free tokio tasks. A stream
-/// that panics is logged and reset; it does not fail the service.
+/// that they end with it like the rest of its work, on whichever backend runs it. A stream that
+/// panics is logged and reset; it does not fail the service.
 #[derive(Clone, Debug)]
-pub(crate) struct TaskExecutor {
+pub(super) struct TaskExecutor {
     ctx: Context,
 }
 
 impl TaskExecutor {
-    pub(crate) fn new(ctx: Context) -> Self {
+    pub(super) fn new(ctx: Context) -> Self {
         TaskExecutor { ctx }
     }
 }
