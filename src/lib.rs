@@ -90,3 +90,5 @@ pub mod backends {
 pub mod http;
 #[cfg(feature = "tls")]
 pub use ginkgo_core::tls;
+#[cfg(feature = "zmq")]
+pub mod zmq;
