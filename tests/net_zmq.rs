@@ -163,7 +163,7 @@ fn a_connecting_socket_connects_again_when_its_peer_comes_back() {
 }
 
 #[test]
-fn an_endpoint_that_cannot_be_bound_fails_the_start_naming_it() {
+fn an_endpoint_that_cannot_be_bound_or_is_not_zeromqs_fails_the_start_naming_it() {
     each_backend(|backend| async move {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("tcp://{}", taken.local_addr().unwrap());
@@ -176,6 +176,11 @@ fn an_endpoint_that_cannot_be_bound_fails_the_start_naming_it() {
         let bad = backend.service(echo("udp://127.0.0.1:5555"));
         let err = within(backend, "start", bad.start()).await.unwrap_err();
         assert!(err.chain().to_string().contains("cannot bind a ZeroMQ REP socket to udp://127.0.0.1:5555: "));
+
+        let (answers, _answered) = mpsc::unbounded();
+        let client = backend.service(asker("udp://127.0.0.1:5555", 1, answers));
+        let err = within(backend, "start", client.start()).await.unwrap_err();
+        assert!(err.chain().to_string().contains("cannot connect a ZeroMQ REQ socket to udp://127.0.0.1:5555: "));
     });
 }
 

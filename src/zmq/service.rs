@@ -32,7 +32,8 @@ enum Side {
 ///   binding) or `ipc:///path/to/socket`.
 /// * **Start**: a bound service binds, and an endpoint that cannot be bound fails the start,
 ///   naming it; [`endpoint`](ZmqService::endpoint) then tells where it is bound (the port
-///   picked). A connecting service is ready at once, as a ZeroMQ connect is: it connects in
+///   picked). A connecting service checks its endpoint (one that is not ZeroMQ's fails the
+///   start, naming it), and is then ready at once, as a ZeroMQ connect is: it connects in
 ///   its task, waiting for its peer for as long as it takes, and runs the handler once
 ///   connected. The gauge `connected` is 1 while its socket is connected.
 /// * **A lost peer**: the handler's `send` and `recv` fail with a [`ZmqError`] when the
@@ -43,6 +44,8 @@ enum Side {
 ///   next peer will come. A SUB socket also reconnects by itself (`zeromq` does so for SUB).
 /// * **Failures**: a handler that fails with any other error, or panics, fails the service,
 ///   and the failure goes up the tree under the service's restart policy.
+/// * **A handler that returns** `Ok` is done with the socket: it is closed, and the service
+///   stays up, with nothing more to do, until it stops.
 /// * **Stop** ends the handler at its next await, closes the socket (a bound endpoint is
 ///   free again when the stop returns) and ends the service's task.
 ///
@@ -138,6 +141,11 @@ impl<S: Socket + 'static> Service for ZmqService<S> {
                 });
             }
             Side::Connect => {
+                if let Err(err) = self.endpoint.parse::<zeromq::Endpoint>() {
+                    return Err(
+                        format!("cannot connect a ZeroMQ {} socket to {}: {err}", run.kind, self.endpoint).into()
+                    );
+                }
                 ctx.spawn(move |ctx| async move { run.keep_connected(&ctx).await });
             }
         }
@@ -202,6 +210,7 @@ impl<S: Socket + 'static> Run<S> {
                 Ok(Ok(())) => {}
             }
             log::info!("{path}: ZeroMQ {} socket connected to {}", self.kind, self.endpoint);
+            lost = 0;
             let socket = ZmqSocket::new(socket);
             connected.set(1);
             let ended = self.run_handler(ctx, &socket).await;
