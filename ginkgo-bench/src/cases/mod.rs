@@ -9,6 +9,7 @@
 pub mod daemon;
 pub mod echo;
 pub mod http;
+pub mod http_smol;
 pub mod idle_memory;
 pub mod reload;
 pub mod runtime;
@@ -43,10 +44,10 @@ pub struct Case {
 /// assert_eq!(
 ///     names,
 ///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "http",
-///      "idle-memory", "stop-idle", "start-ready", "zmq-reqrep"]
+///      "http-smol", "idle-memory", "stop-idle", "start-ready", "zmq-reqrep"]
 /// );
 /// ```
-pub fn all() -> [Case; 12] {
+pub fn all() -> [Case; 13] {
     [
         Case {
             name: "spawn-tokio",
@@ -83,6 +84,11 @@ pub fn all() -> [Case; 12] {
             name: "http",
             about: "HTTP hello, keep-alive, 100 connections: HttpServer hosting an axum Router vs axum::serve",
             run: http::run,
+        },
+        Case {
+            name: "http-smol",
+            about: "HTTP hello on smol, keep-alive, 100 connections: HttpServer hosting an axum Router vs hyper on smol by hand",
+            run: http_smol::run,
         },
         Case {
             name: "idle-memory",
