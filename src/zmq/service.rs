@@ -41,7 +41,8 @@ enum Side {
 ///   that ends with a `ZmqError` has lost its peer, not failed: a connecting service closes
 ///   the socket, pauses ([`with_backoff`](ZmqService::with_backoff)), connects a new one and
 ///   runs the handler again; a bound one runs the handler again on the same socket, where the
-///   next peer will come. A SUB socket also reconnects by itself (`zeromq` does so for SUB).
+///   next peer will come. A SUB socket also reconnects by itself (`zeromq` does so for SUB);
+///   a connected PULL socket gets no error when its peer leaves, only silence, and waits.
 /// * **Failures**: a handler that fails with any other error, or panics, fails the service,
 ///   and the failure goes up the tree under the service's restart policy.
 /// * **A handler that returns** `Ok` is done with the socket: it is closed, and the service
