@@ -15,7 +15,9 @@
 //! Network services come ready-made: [`net::StreamServer`] and [`net::StreamClient`] (TCP or
 //! Unix domain sockets, on whichever backend runs the tree; the client reconnects with a
 //! [`Backoff`]) and, with the `http` feature, [`http::HttpServer`] (any tower service, an axum
-//! `Router` say, on tokio, smol or async-std).
+//! `Router` say, on tokio, smol or async-std); [`net::DatagramServer`] and
+//! [`net::DatagramClient`] for UDP, on every backend; with the `zmq` feature, `zmq::ZmqService`
+//! (ZeroMQ's REQ/REP, PUB/SUB and PUSH/PULL over TCP or IPC).
 //!
 //! ```
 //! use std::time::Duration;
@@ -90,3 +92,5 @@ pub mod backends {
 pub mod http;
 #[cfg(feature = "tls")]
 pub use ginkgo_core::tls;
+#[cfg(feature = "zmq")]
+pub mod zmq;

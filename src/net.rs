@@ -1,5 +1,6 @@
 //! Stream services that follow the backend: the same handler code runs on tokio, smol,
-//! async-std and threads, over TCP or Unix domain sockets.
+//! async-std and threads, over TCP or Unix domain sockets; and datagram services, over UDP
+//! ([`DatagramServer`], [`DatagramClient`]).
 //!
 //! [`StreamServer`] and [`StreamClient`] hand each connection to an async handler as a
 //! [`Connection`], which implements `futures::io::{AsyncRead, AsyncWrite}`, and tells who is
@@ -26,14 +27,17 @@
 //! runtime's own stream type uses the backend crate's services (`ginkgo_tokio::StreamServer`,
 //! …), the same services over that runtime's sockets alone.
 
+mod datagram;
 #[cfg(feature = "tls")]
 mod tls;
 mod transport;
 
+pub use datagram::BackendDatagramSocket;
 pub use ginkgo_core::net::{
     Address, ListenError, LocalAddr, MaxConnections, PeerAddr, PeerProcess, ServerLimits, SocketMode, Timeout,
     Transport, UnixPeer,
 };
+pub use ginkgo_core::net::{DEFAULT_MAX_IN_FLIGHT, MAX_UDP_PAYLOAD};
 #[cfg(feature = "http")]
 pub use transport::BackendHttpIo;
 pub use transport::{BackendListener, BackendStream, BackendTransport};
@@ -103,3 +107,54 @@ pub type StreamServer = ginkgo_core::net::StreamServer<BackendTransport>;
 /// });
 /// ```
 pub type StreamClient = ginkgo_core::net::StreamClient<BackendTransport>;
+
+/// A UDP server that runs `handler(datagram, ctx)` for each datagram, on whichever backend runs
+/// the tree. Its behaviour (workers, bounded buffers, too long datagrams, stop) is
+/// [`ginkgo_core::net::DatagramServer`]'s.
+///
+/// ```
+/// use ginkgo::net::{Datagram, DatagramServer};
+/// use ginkgo::testing::each_backend;
+///
+/// each_backend(|backend| async move {
+///     let echo = DatagramServer::new("127.0.0.1:0", |datagram: Datagram, _ctx| async move {
+///         datagram.reply(datagram.data()).await?;
+///         Ok(())
+///     });
+///     let server = backend.service(echo);
+///     server.start().await.unwrap();
+///     let address = server.service().local_addr().unwrap();
+///     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+///     client.send_to(b"ping", address).unwrap();
+///     let mut answer = [0; 16];
+///     let (len, from) = client.recv_from(&mut answer).unwrap();
+///     assert_eq!((&answer[..len], from), (&b"ping"[..], address));
+///     server.stop().await.unwrap();
+/// });
+/// ```
+pub type DatagramServer = ginkgo_core::net::DatagramServer<BackendTransport>;
+
+/// A UDP socket connected to one server, on whichever backend runs the tree: any task sends
+/// through it and receives the server's answers. Its behaviour is
+/// [`ginkgo_core::net::DatagramClient`]'s.
+///
+/// ```
+/// use ginkgo::net::DatagramClient;
+/// use ginkgo::testing::each_backend;
+///
+/// each_backend(|backend| async move {
+///     let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+///     let client = backend.service(DatagramClient::new(server.local_addr().unwrap()));
+///     client.start().await.unwrap();
+///     client.service().send(b"hits:1|c").await.unwrap();
+///     let mut received = [0; 64];
+///     let (len, from) = server.recv_from(&mut received).unwrap();
+///     assert_eq!((&received[..len], Some(from)), (&b"hits:1|c"[..], client.service().local_addr()));
+///     client.stop().await.unwrap();
+/// });
+/// ```
+pub type DatagramClient = ginkgo_core::net::DatagramClient<BackendTransport>;
+
+/// A datagram, as the handlers of a [`DatagramServer`] get it: its bytes, its sender, and
+/// [`reply`](ginkgo_core::net::Datagram::reply).
+pub type Datagram = ginkgo_core::net::Datagram<BackendTransport>;

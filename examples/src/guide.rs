@@ -64,6 +64,10 @@ struct AsyncBackends;
 struct Transports;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/src/zeromq.md")]
+struct UsingZeroMq;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/src/systemd.md")]
 struct Systemd;
 

@@ -2,7 +2,7 @@
 
 use ginkgo_runner::Registry;
 
-use crate::{hello, quickstart, service, supervision};
+use crate::{hello, quickstart, service, supervision, udp, zmq};
 
 /// Every example service, by target name.
 pub fn registry() -> Registry {
@@ -15,4 +15,9 @@ pub fn registry() -> Registry {
         .register("quickstart.HelloWorld", quickstart::HelloWorld::new)
         .register("quickstart.AppServer", quickstart::AppServer::new)
         .register("supervision.Relay", supervision::Relay::new)
+        .register("udp.Counter", udp::Counter::new)
+        .register("zmq.Ticker", zmq::ticker)
+        .register("zmq.Listener", zmq::listener)
+        .register("zmq.Replier", zmq::replier)
+        .register("zmq.Requester", zmq::requester)
 }

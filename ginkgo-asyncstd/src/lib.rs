@@ -6,7 +6,8 @@
 //!   discontinued upstream (its authors point to smol); it is here for code that already uses it.
 //! * [`AsyncIo`]: the TCP and Unix sockets both runtimes are built on (async-io's), as a
 //!   [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
-//!   services over it, whose handlers get a connection implementing `futures::io`'s traits.
+//!   services over it, whose handlers get a connection implementing `futures::io`'s traits;
+//!   [`DatagramServer`] and [`DatagramClient`] are UDP over the same sockets.
 //! * [`AsyncIoTls`] (feature `tls`): TLS over those sockets (futures-rustls), whose services
 //!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
@@ -21,6 +22,7 @@
 
 #[cfg(feature = "async-std")]
 mod async_std_manager;
+mod datagram;
 #[cfg(feature = "http")]
 mod http;
 mod services;
@@ -32,6 +34,7 @@ mod transport;
 
 #[cfg(feature = "async-std")]
 pub use async_std_manager::{AsyncStdManager, block_on_async_std};
+pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use ginkgo_core::net::ListenError;
 #[cfg(feature = "http")]
 pub use http::HttpServer;

@@ -13,15 +13,18 @@
 //! reconnecting, Unix socket files, [`ListenError`]); what blocking changes is in [`Threads`].
 //! [`ThreadsTls`] (feature `tls`) is TLS over those sockets (rustls' blocking streams), whose
 //! connections are [`TlsStream`]s.
+//! [`DatagramServer`] and [`DatagramClient`] are UDP over the same backend's blocking sockets.
 #![doc(test(attr(deny(warnings))))]
 
 mod connections;
+mod datagram;
 mod manager;
 mod services;
 #[cfg(feature = "tls")]
 mod tls;
 mod transport;
 
+pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use ginkgo_core::net::ListenError;
 pub use manager::{ThreadManager, block_on};
 pub use services::{StreamClient, StreamServer};

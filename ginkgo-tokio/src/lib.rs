@@ -8,6 +8,8 @@
 //!   tokio [`Stream`]; [`FuturesIo`] shows a tokio stream through the `futures::io` traits.
 //! * [`TokioTls`] (feature `tls`): TLS over tokio's sockets (tokio-rustls), whose services
 //!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
+//! * [`DatagramServer`] and [`DatagramClient`]: UDP over tokio's sockets (the same
+//!   [`Tokio`] implements `ginkgo_core::net::DatagramTransport`).
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
 //!   [`Tokio`]: `ginkgo_core::net::HttpServer` with the glue that hands tokio's streams to hyper.
 //!
@@ -17,6 +19,7 @@
 //! binds, accepts and connects.
 #![doc(test(attr(deny(warnings))))]
 
+mod datagram;
 mod futures_io;
 #[cfg(feature = "http")]
 mod http;
@@ -27,6 +30,7 @@ mod services;
 mod tls;
 mod transport;
 
+pub use datagram::{Datagram, DatagramClient, DatagramServer};
 pub use futures_io::FuturesIo;
 pub use ginkgo_core::net::ListenError;
 #[cfg(feature = "http")]

@@ -22,6 +22,7 @@ pub mod start_ready;
 pub mod stop_idle;
 pub mod tls_echo;
 pub mod tree;
+pub mod zmq_reqrep;
 
 use crate::Mode;
 use crate::report::Row;
@@ -44,10 +45,10 @@ pub struct Case {
 /// assert_eq!(
 ///     names,
 ///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "tls-echo", "http",
-///      "http-smol", "idle-memory", "stop-idle", "start-ready"]
+///      "http-smol", "idle-memory", "stop-idle", "start-ready", "zmq-reqrep"]
 /// );
 /// ```
-pub fn all() -> [Case; 13] {
+pub fn all() -> [Case; 14] {
     [
         Case {
             name: "spawn-tokio",
@@ -109,6 +110,11 @@ pub fn all() -> [Case; 13] {
             name: "start-ready",
             about: "process start to READY=1 of a ginkgo daemon running a hello service (goal < 10 ms)",
             run: start_ready::run,
+        },
+        Case {
+            name: "zmq-reqrep",
+            about: "ZeroMQ REQ/REP round trips, 64 B: ginkgo::zmq::ZmqService replier and requester vs the same zeromq sockets by hand",
+            run: zmq_reqrep::run,
         },
     ]
 }

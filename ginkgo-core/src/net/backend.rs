@@ -1,7 +1,7 @@
 //! What a backend crate builds its network services with. Applications need none of it.
 //!
-//! * [`Transport`]: the trait a runtime's sockets implement, with [`Handshake`]; a stream or
-//!   listener of either kind, [`Socket`]; [`tcp_peer`] (with [`refuse_self_connection`]) for
+//! * [`Transport`] and [`DatagramTransport`]: the traits a runtime's sockets implement, with
+//!   [`Handshake`]; a stream or listener of either kind, [`Socket`]; [`tcp_peer`] (with [`refuse_self_connection`]) for
 //!   TCP clients; [`WrongBackend`] for sockets that work under one backend only.
 //! * Unix sockets: [`listen_unix`] makes a server's socket and its file ([`SocketFile`]), as
 //!   every backend must (stale sockets replaced, the mode set before listening, the file
@@ -15,9 +15,11 @@
 //!   what hyper spawns; with feature `http`, `HttpTransport`, a transport whose streams hyper
 //!   can serve, and `HyperIo`, the glue for streams of the `futures::io` traits.
 
+pub use super::DatagramTransport;
 pub use super::Transport;
 pub use super::bound_address::BoundAddress;
 pub use super::connection_slots::ConnectionSlots;
+pub use super::datagram::{client_bind_address, first_resolved};
 #[cfg(feature = "http")]
 pub use super::http::{HttpTransport, HyperIo};
 pub use super::listen::{Listen, accept_until_stopping};
@@ -26,4 +28,6 @@ pub use super::socket::Socket;
 pub use super::supervise::{ConnectionFrom, OpenConnection, panic_message, spawn_connection};
 pub use super::transport::{Handshake, WrongBackend, refuse_self_connection, tcp_peer};
 #[cfg(unix)]
-pub use super::unix_socket::{SocketFile, listen_unix, peer_process, unix_peer};
+pub use super::unix_socket::{
+    SocketFile, listen_unix, peer_process, recv_from_blocking, unix_peer, wake_blocked_receivers,
+};

@@ -3,7 +3,8 @@
 //!
 //! * Services: [`StreamServer`] and [`StreamClient`], which hand each [`Connection`] to a
 //!   handler; `HttpServer` (feature `http`), any tower service over hyper; [`ListenError`],
-//!   why a server could not start.
+//!   why a server could not start. [`DatagramServer`], which hands each UDP [`Datagram`] to a
+//!   handler, and [`DatagramClient`], over a [`DatagramTransport`].
 //! * Addresses: [`Address`] (`host:port` or `unix:/path`, as configured), [`LocalAddr`] (where
 //!   a server listens), [`PeerAddr`] (who is at the other end: a TCP address, or a
 //!   [`UnixPeer`] and its [`PeerProcess`]).
@@ -30,6 +31,7 @@ mod bound_address;
 mod client_options;
 mod connection;
 mod connection_slots;
+mod datagram;
 mod deadline;
 #[cfg(feature = "http")]
 mod http;
@@ -57,6 +59,9 @@ use backend::{
     spawn_connection,
 };
 pub use connection::Connection;
+pub use datagram::{
+    DEFAULT_MAX_IN_FLIGHT, Datagram, DatagramClient, DatagramServer, DatagramTransport, MAX_UDP_PAYLOAD,
+};
 #[cfg(feature = "http")]
 pub use http::HttpServer;
 pub use listen_error::ListenError;

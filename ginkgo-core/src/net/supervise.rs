@@ -131,12 +131,12 @@ impl<Fut: Future<Output = TaskResult>, W: fmt::Display> Future for ConnectionTas
 /// `path` and the connection (`what`), and goes no further: one bad connection never takes its
 /// server or client down. A handler ended by the stop, or by the other end closing the
 /// connection, has ended normally.
-pub(crate) async fn run_handler<F>(path: &str, what: &str, handler: F)
+pub(crate) async fn run_handler<F>(path: &str, what: &(dyn fmt::Display + Sync), handler: F)
 where
     F: Future<Output = TaskResult>,
 {
     let outcome = AssertUnwindSafe(handler).catch_unwind().await;
-    log_outcome(&path, &what, outcome);
+    log_outcome(&path, what, outcome);
 }
 
 /// The text of a panic payload (what `panic!` was given), to log a panic that was caught.

@@ -160,6 +160,40 @@ fn credentials(_socket: &impl AsFd) -> Option<PeerProcess> {
     None
 }
 
+/// Wakes every thread blocked receiving on `socket` (a UDP socket, connected or not): shuts its
+/// receiving half down, after which a receive returns at once. What a blocking transport calls
+/// at the stop, where a receive cannot be cancelled. On Linux an unconnected socket says
+/// `ENOTCONN` and is shut down all the same; that answer is not an error here.
+pub fn wake_blocked_receivers(socket: &impl AsFd) {
+    match socket::shutdown(raw(socket), socket::Shutdown::Read) {
+        Ok(()) | Err(Errno::ENOTCONN) => {}
+        Err(errno) => log::debug!("could not shut down a datagram socket's receiving half: {errno}"),
+    }
+}
+
+/// Receives a datagram on the blocking UDP socket `socket`, waiting as long as it takes: its
+/// length and sender. Unlike `std`'s `recv_from`, it copes with a socket woken by
+/// [`wake_blocked_receivers`]: it then fails with `NotConnected` (the standard library's
+/// would panic on the sender's address the system leaves empty).
+pub fn recv_from_blocking(socket: &impl AsFd, buffer: &mut [u8]) -> io::Result<(usize, std::net::SocketAddr)> {
+    use nix::sys::socket::SockaddrStorage;
+    let (len, from) = loop {
+        match socket::recvfrom::<SockaddrStorage>(raw(socket), buffer) {
+            Err(Errno::EINTR) => continue,
+            received => break received?,
+        }
+    };
+    let from = from.as_ref().and_then(|from| {
+        from.as_sockaddr_in()
+            .map(|v4| std::net::SocketAddr::V4((*v4).into()))
+            .or_else(|| from.as_sockaddr_in6().map(|v6| std::net::SocketAddr::V6((*v6).into())))
+    });
+    match from {
+        Some(from) => Ok((len, from)),
+        None => Err(io::Error::new(io::ErrorKind::NotConnected, "the socket's receiving half is shut down")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::net::UnixStream;
