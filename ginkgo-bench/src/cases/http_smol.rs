@@ -4,11 +4,15 @@
 //!
 //! Both servers run on smol's global executor; the load generator is the `http` case's (100
 //! HTTP/1.1 connections, each sending `GET /` and reading the whole response before the next),
-//! on a tokio runtime of its own. It measures the requests a second and the 99th percentile of
-//! their latency.
+//! on a tokio runtime of its own. It measures the requests a second, the 99th percentile of
+//! their latency, and the CPU time smol's executor thread spent per request: on a busy machine
+//! the first two say how much of the cores the server got as much as what it costs, the third
+//! what it costs.
 
 use std::time::Duration;
 
+use nix::sys::resource::{UsageWho, getrusage};
+use nix::sys::time::TimeVal;
 use tokio::runtime::Runtime;
 
 use crate::Mode;
@@ -24,7 +28,7 @@ pub fn run(mode: Mode) -> Vec<Row> {
     let spec = Spec { connections: 100, duration: mode.pick(Duration::from_millis(250), Duration::from_secs(5)) };
     let rounds = mode.pick(Rounds { warmup: 1, measured: 3 }, Rounds { warmup: 1, measured: 5 });
     let load = load_runtime();
-    let [rate, p99] =
+    let [rate, p99, cpu] =
         alternate(rounds, || round(SmolWebServer::Ginkgo, &load, spec), || round(SmolWebServer::Hyper, &load, spec));
     let what = "HTTP hello on smol, ginkgo::http::HttpServer + axum Router vs hyper by hand";
     vec![
@@ -35,20 +39,44 @@ pub fn run(mode: Mode) -> Vec<Row> {
             Target::AtLeast(THROUGHPUT_TARGET),
         ),
         Row::compared(format!("{what}: p99 latency"), &p99, Unit::Time, Target::AtMost(P99_TARGET)),
+        Row::compared(
+            format!("{what}: executor thread's CPU time per request"),
+            &cpu,
+            Unit::Time,
+            Target::AtMost(1.0 / THROUGHPUT_TARGET),
+        ),
     ]
 }
 
 /// One round: `server` started on smol, loaded from `load` as `spec` says, stopped. Returns
-/// the requests a second and the 99th-percentile latency in nanoseconds.
+/// the requests a second, the 99th-percentile latency in nanoseconds, and the CPU time in
+/// nanoseconds smol's executor thread spent per request meanwhile.
 ///
 /// # Panics
 ///
 /// If the server fails, or a response is wrong.
-pub fn round(server: SmolWebServer, load: &Runtime, spec: Spec) -> [f64; 2] {
+pub fn round(server: SmolWebServer, load: &Runtime, spec: Spec) -> [f64; 3] {
     let running = server.start();
+    let before = executor_cpu_ns();
     let outcome = load.block_on(closed_loop(running.address(), Protocol::Http, spec));
+    let spent = executor_cpu_ns() - before;
     running.stop();
-    [outcome.rate(), outcome.p99_ns()]
+    [outcome.rate(), outcome.p99_ns(), spent / outcome.exchanges.max(1) as f64]
+}
+
+/// The CPU time, user and system, that smol's global executor thread has used, in
+/// nanoseconds: read by a task on that thread (smol runs one unless `SMOL_THREADS` says
+/// otherwise). Work async-io's reactor thread does for the server is not in it, on either side.
+///
+/// # Panics
+///
+/// If the system cannot tell.
+fn executor_cpu_ns() -> f64 {
+    smol::block_on(smol::spawn(async {
+        let usage = getrusage(UsageWho::RUSAGE_THREAD).expect("the thread's CPU time");
+        let ns = |time: TimeVal| time.tv_sec() as f64 * 1e9 + time.tv_usec() as f64 * 1e3;
+        ns(usage.user_time()) + ns(usage.system_time())
+    }))
 }
 
 #[cfg(test)]
@@ -60,8 +88,8 @@ mod tests {
         let load = load_runtime();
         let spec = Spec { connections: 3, duration: Duration::from_millis(20) };
         for server in [SmolWebServer::Ginkgo, SmolWebServer::Hyper] {
-            let [rate, p99] = round(server, &load, spec);
-            assert!(rate > 0.0 && p99 > 0.0, "{server:?}: {rate} req/s, p99 {p99} ns");
+            let [rate, p99, cpu] = round(server, &load, spec);
+            assert!(rate > 0.0 && p99 > 0.0 && cpu > 0.0, "{server:?}: {rate} req/s, p99 {p99} ns, {cpu} ns/request");
         }
     }
 }

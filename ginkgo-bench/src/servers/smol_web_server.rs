@@ -1,28 +1,33 @@
 //! `SmolWebServer`: the hello-world axum app on smol, served by Ginkgo or by hyper by hand.
 
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
-use futures::io::{AsyncRead, AsyncWrite};
+use axum::Router;
 use ginkgo::http::HttpServer;
 use ginkgo::{Backend, ServiceHandle};
-use hyper::rt::ReadBufCursor;
 use hyper_util::server::conn::auto::Builder;
 use smol::net::{TcpListener, TcpStream};
+use smol_hyper::rt::{FuturesIo, SmolTimer};
 use tower::ServiceExt;
 
 use super::hello_app;
+
+/// The HTTP/2 streams one connection may have in progress: `http.max_concurrent_streams`'s
+/// default, which Ginkgo's side runs with.
+const HTTP2_STREAMS: u32 = 100;
+
+/// How often an HTTP/2 connection is pinged: `http.idle_timeout`'s default, as on Ginkgo's side.
+const HTTP2_PING_INTERVAL: Duration = Duration::from_secs(75);
 
 /// A server of [`hello_app`] on smol's executor, on 127.0.0.1 with a port of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SmolWebServer {
     /// `ginkgo::http::HttpServer` hosting the app, on the smol backend.
     Ginkgo,
-    /// The baseline: a smol accept loop handing each connection to hyper (the same
-    /// `hyper_util` builder, HTTP/1.1 and HTTP/2) through glue of its own (smol-hyper style, in safe code).
+    /// The baseline: a smol accept loop handing each connection to hyper through smol-hyper's
+    /// glue, with `hyper_util`'s builder (HTTP/1.1 and HTTP/2) set as Ginkgo's server sets it.
     Hyper,
 }
 
@@ -64,10 +69,11 @@ impl SmolWebServer {
             SmolWebServer::Hyper => {
                 let listener = smol::block_on(TcpListener::bind("127.0.0.1:0")).expect("the web server listens");
                 let address = listener.local_addr().expect("the web server's address");
+                let app = hello_app();
                 let accepting = smol::spawn(async move {
                     loop {
                         if let Ok((stream, _)) = listener.accept().await {
-                            smol::spawn(serve(stream)).detach();
+                            smol::spawn(serve(stream, app.clone())).detach();
                         }
                     }
                 });
@@ -96,17 +102,24 @@ impl SmolRunning {
     }
 }
 
-/// Serves one connection with hyper until it closes, as a smol-hyper user would.
-async fn serve(stream: TcpStream) {
-    let app = hello_app();
+/// Serves one connection with hyper until it closes, as a smol user writes it: smol-hyper's
+/// glue, and the `hyper_util` builder set as Ginkgo's server sets it.
+async fn serve(stream: TcpStream, app: Router) {
     let service = hyper::service::service_fn(move |request| app.clone().oneshot(request));
     let mut builder = Builder::new(SmolExecutor);
-    // Like Ginkgo's server: no hyper timer, so no header read timeout of hyper's.
+    // Ginkgo's settings: no header read timeout of hyper's (Ginkgo keeps its own), HTTP/2 with
+    // a timer, at most 100 streams at once, and a ping every 75 s (`http.idle_timeout`).
     builder.http1().header_read_timeout(None);
-    let _closed_or_failed = builder.serve_connection(SmolIo::new(stream), service).await;
+    builder
+        .http2()
+        .timer(SmolTimer::new())
+        .max_concurrent_streams(HTTP2_STREAMS)
+        .keep_alive_interval(HTTP2_PING_INTERVAL);
+    let _closed_or_failed = builder.serve_connection(FuturesIo::new(stream), service).await;
 }
 
-/// hyper's executor: smol's global one.
+/// hyper's executor: smol's global one, where the connections run too. (smol-hyper's own
+/// `SmolExecutor` wants an `async_executor::Executor` to hold, which smol's global one is not.)
 #[derive(Clone, Copy)]
 struct SmolExecutor;
 
@@ -117,44 +130,5 @@ where
 {
     fn execute(&self, future: F) {
         smol::spawn(future).detach();
-    }
-}
-
-/// smol's stream as hyper reads and writes it: smol-hyper's `FuturesIo`, in safe code. hyper
-/// hands reads a buffer that may be uninitialized, which `futures::io` cannot fill without
-/// `unsafe` (smol-hyper zeroes it at every read through a raw pointer); so each read lands in a
-/// buffer of the connection's, zeroed once, and is copied into hyper's.
-struct SmolIo {
-    stream: TcpStream,
-    landing: Box<[u8]>,
-}
-
-impl SmolIo {
-    fn new(stream: TcpStream) -> Self {
-        SmolIo { stream, landing: vec![0; 16 * 1024].into_boxed_slice() }
-    }
-}
-
-impl hyper::rt::Read for SmolIo {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, mut buf: ReadBufCursor<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let wanted = buf.remaining().min(this.landing.len());
-        let read = ready!(Pin::new(&mut this.stream).poll_read(cx, &mut this.landing[..wanted]))?;
-        buf.put_slice(&this.landing[..read]);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl hyper::rt::Write for SmolIo {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_close(cx)
     }
 }
