@@ -2,7 +2,8 @@
 //! `quickstart.client_tls_ca`. The `ginkgo` binary serving `quickstart.AppServer` over HTTPS on
 //! tokio, smol and async-std, checked by rustls' client (the certificate presented, the page)
 //! and by `curl --cacert` when curl is installed; a certificate file that cannot be used, exit
-//! 2; and the TCP server and client talking TLS on every backend.
+//! 2, and on reload an error that keeps the old certificate; a renewed one served after a
+//! reload; and the TCP server and client talking TLS on every backend.
 //!
 //! The certificate is made by the test (rcgen): self-signed for `localhost` and 127.0.0.1, so
 //! that `cert.pem` is also what a client trusts, as with `curl --cacert cert.pem`.
@@ -20,7 +21,7 @@ use ginkgo::testing::{each_backend, until, within};
 use ginkgo_examples::quickstart::{HelloWorldClient, HelloWorldServer};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
-use support::{DEADLINE, Home, Running, SIGTERM, finish, ginkgo};
+use support::{DEADLINE, Home, Running, SIGTERM, finish, ginkgo, ginkgoctl};
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, as `cert.pem` and `key.pem` in
 /// `home`.
@@ -160,6 +161,51 @@ fn a_certificate_file_that_cannot_be_used_is_a_configuration_error_naming_it() {
     assert!(done.stderr.contains(&named), "{}", done.stderr);
     assert!(!done.stderr.contains("listening on"), "nothing listened: {}", done.stderr);
     assert!(!home.entries().iter().any(|entry| entry.ends_with(".pid")), "{:?}", home.entries());
+}
+
+#[test]
+fn a_reload_serves_a_renewed_certificate_and_refuses_a_bad_one_keeping_the_old() {
+    let home = Home::new();
+    let first = Certificate::new(&home);
+    let conf = home.write(
+        "app.conf.toml",
+        &format!(
+            "service = \"quickstart.AppServer\"\n[quickstart]\nweb_address = \"127.0.0.1:0\"\n\
+             tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            first.cert.display(),
+            first.key.display()
+        ),
+    );
+    let mut command = home.command(ginkgo());
+    command.arg(&conf);
+    let mut app = Running::start(command);
+    let address = listening_address(&app, "AppServer/HttpServer");
+    assert_eq!(https_get(&address, &first).0, first.der);
+
+    // A certificate file that no longer holds a certificate: the reload fails, naming it, and
+    // the server goes on presenting the one it had.
+    home.write("cert.pem", "not a certificate\n");
+    let mut reload = home.command(ginkgoctl());
+    reload.arg(&conf).arg("reload");
+    let refused = finish(reload);
+    assert_eq!(refused.code(), 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains(&format!("certificate file {}", first.cert.display())), "{}", refused.stderr);
+    let (presented, response) = https_get(&address, &first);
+    assert_eq!(presented, first.der, "the old certificate is kept");
+    assert!(response.ends_with("Hello World!"), "{response}");
+
+    // A renewed certificate in the same files: the next connection is shown it.
+    let renewed = Certificate::new(&home);
+    let mut reload = home.command(ginkgoctl());
+    reload.arg(&conf).arg("reload");
+    let done = finish(reload);
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    let (presented, response) = https_get(&address, &renewed);
+    assert_eq!(presented, renewed.der, "the renewed certificate is presented");
+    assert!(response.ends_with("Hello World!"), "{response}");
+
+    app.signal(SIGTERM);
+    assert_eq!(app.exit_code(), 0, "{}", app.stderr.all().join("\n"));
 }
 
 /// What a client printed.
