@@ -32,6 +32,8 @@ pub use ginkgo_core::net::{
     Address, ListenError, LocalAddr, MaxConnections, PeerAddr, PeerProcess, ServerLimits, SocketMode, Timeout,
     Transport, UnixPeer,
 };
+#[cfg(unix)]
+pub use ginkgo_core::net::{activation, handover};
 #[cfg(feature = "http")]
 pub use transport::BackendHttpIo;
 pub use transport::{BackendListener, BackendStream, BackendTransport};

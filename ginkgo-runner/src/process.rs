@@ -28,6 +28,8 @@ const INTERRUPTED: u8 = 130;
 pub(crate) fn ginkgo(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
     // Until the handlers are installed, a signal waits rather than ends the process.
     signals::hold();
+    // Before a daemon's fork (LISTEN_PID names this process) and before any thread.
+    ginkgo::net::activation::inherit();
     let args = RunArgs::parse(app, argv)?;
     match (args.meta, &args.target) {
         // With a TARGET, the help lists its settings too.
@@ -55,6 +57,8 @@ pub(crate) fn ginkgo(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
 /// Forks a daemon that runs `plan`; the parent waits for its report and prints the outcome.
 pub(crate) fn start_daemon(app: &App, plan: Plan) -> Result<u8, Failure> {
     let _ = std::io::stdout().flush();
+    // Sockets handed to this process are taken before the fork: LISTEN_PID names this one.
+    ginkgo::net::activation::inherit();
     // The daemon holds them until its handlers are in; the parent goes on as before.
     signals::hold();
     let forked = daemon::daemonize().inspect_err(|_| signals::release())?;
@@ -214,6 +218,7 @@ async fn serve(
             return Err(failure);
         }
     }
+    ginkgo::net::activation::report_unclaimed();
     notify::ready("ready");
     if let Some(period) = notify::watchdog_period() {
         sleeper.spawn(Box::pin(ping_watchdog(root.clone(), sleeper.clone(), period)));

@@ -57,10 +57,11 @@ impl Listen {
             };
             let path = ctx.path();
             log::info!("{path}: listening on {local}");
-            bound.set(Some(local));
+            bound.set(Some(local.clone()));
             let _ = tell.send(Ok(()));
             let served = serve(ctx, listener).await;
             log::info!("{path}: stopped listening");
+            super::handover::forget(&local);
             bound.set(None);
             served
         });

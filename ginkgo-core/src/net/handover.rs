@@ -1,0 +1,73 @@
+//! What the servers of this process listen on, for a graceful upgrade to hand to the process
+//! that replaces this one.
+//!
+//! Every listener made by [`listen_std`](super::backend::listen_std) is recorded here (a second
+//! descriptor of the same socket, closed on exec) with the path of its service, which names it
+//! for the successor (`LISTEN_FDNAMES`); [`Listen`](super::backend::Listen) forgets it when the
+//! listener closes, so that a stopped server's port is free again. [`listening`] gives the
+//! sockets to hand over; once handed over, [`keep_socket_files`] keeps this process from
+//! removing the files of its Unix sockets when it stops: the successor listens on them.
+
+use std::io;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::LocalAddr;
+use crate::Context;
+
+/// A socket a server of this process listens on.
+#[derive(Debug)]
+pub struct Listening {
+    /// The path of its service in the tree: its name for the successor.
+    pub name: String,
+    /// Where it listens.
+    pub local: LocalAddr,
+    /// A descriptor of the socket, for the successor.
+    pub fd: OwnedFd,
+}
+
+static LISTENING: Mutex<Vec<Listening>> = Mutex::new(Vec::new());
+
+static KEEP_SOCKET_FILES: AtomicBool = AtomicBool::new(false);
+
+fn listening_now() -> MutexGuard<'static, Vec<Listening>> {
+    LISTENING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Records that `ctx`'s service listens on `fd` at `local`.
+pub(crate) fn remember(ctx: &Context, local: &LocalAddr, fd: BorrowedFd<'_>) -> io::Result<()> {
+    let fd = fd.try_clone_to_owned()?;
+    let mut listening = listening_now();
+    listening.retain(|socket| socket.local != *local);
+    listening.push(Listening { name: ctx.path(), local: local.clone(), fd });
+    Ok(())
+}
+
+/// Forgets the socket at `local`: its listener has closed.
+pub(crate) fn forget(local: &LocalAddr) {
+    listening_now().retain(|socket| socket.local != *local);
+}
+
+/// A copy of each socket the servers of this process listen on now, in the order they were
+/// bound.
+pub fn listening() -> io::Result<Vec<Listening>> {
+    let listening = listening_now();
+    listening
+        .iter()
+        .map(|socket| {
+            Ok(Listening { name: socket.name.clone(), local: socket.local.clone(), fd: socket.fd.try_clone()? })
+        })
+        .collect()
+}
+
+/// From now on, the Unix sockets' files are left in place when their listeners close: the
+/// sockets have been handed to a successor, which listens on them.
+pub fn keep_socket_files() {
+    KEEP_SOCKET_FILES.store(true, Ordering::SeqCst);
+}
+
+/// True once [`keep_socket_files`] was called.
+pub(crate) fn socket_files_kept() -> bool {
+    KEEP_SOCKET_FILES.load(Ordering::SeqCst)
+}
