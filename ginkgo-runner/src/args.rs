@@ -83,12 +83,13 @@ pub(crate) enum Action {
     Status,
     LogLevel,
     Settings,
+    Upgrade,
     Log,
     Logtail,
 }
 
 impl Action {
-    const ALL: [(&'static str, Action, &'static str); 9] = [
+    const ALL: [(&'static str, Action, &'static str); 10] = [
         ("start", Action::Start, "Start the service as a daemon, and wait until it is ready"),
         ("stop", Action::Stop, "Send SIGTERM and wait for the process to exit"),
         ("restart", Action::Restart, "Check everything start checks, then stop, then start"),
@@ -96,6 +97,11 @@ impl Action {
         ("status", Action::Status, "Say whether the daemon is running, and show its tree of services"),
         ("loglevel", Action::LogLevel, "LEVEL [MODULE]: log at LEVEL (all, or MODULE and below) until the next reload"),
         ("settings", Action::Settings, "Show every setting in force in the daemon, and where its value came from"),
+        (
+            "upgrade",
+            Action::Upgrade,
+            "Start the program again from its file with the listening sockets; once it is ready, the old process drains and exits",
+        ),
         ("log", Action::Log, "Print the log file"),
         ("logtail", Action::Logtail, "Print the end of the log file, then every new line"),
     ];
@@ -545,7 +551,7 @@ mod tests {
         }
     }
 
-    const ACTIONS: &str = "start, stop, restart, reload, status, loglevel, settings, log, logtail";
+    const ACTIONS: &str = "start, stop, restart, reload, status, loglevel, settings, upgrade, log, logtail";
 
     #[test]
     fn loglevel_takes_a_level_and_a_module_with_a_target_or_without() {

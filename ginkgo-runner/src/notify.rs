@@ -23,6 +23,11 @@ pub(crate) fn stopping() {
     send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
 }
 
+/// The service's main process is now `pid`: a graceful upgrade's successor, ready.
+pub(crate) fn main_pid(pid: u32) {
+    send(&[NotifyState::MainPid(pid), NotifyState::Status("upgraded")]);
+}
+
 /// A free-form status line.
 pub(crate) fn status(text: &str) {
     send(&[NotifyState::Status(text)]);
@@ -42,7 +47,9 @@ pub(crate) fn watchdog() {
 }
 
 fn send(states: &[NotifyState<'_>]) {
-    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+    // A graceful upgrade's new process is not the service's main process until it is ready and
+    // its predecessor says so (MAINPID=).
+    if std::env::var_os("NOTIFY_SOCKET").is_none() || crate::successor::is_successor() {
         return;
     }
     if let Err(err) = sd_notify::notify(states) {

@@ -17,7 +17,7 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::os::fd::AsFd;
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -30,8 +30,14 @@ use crate::Context;
 
 /// Set by the process that starts its successor in a graceful upgrade: its own PID. With
 /// `LISTEN_PID` unset (the successor's PID is not known before it runs), the sockets are taken
-/// when this names the parent process.
-pub const UPGRADE_PARENT: &str = "GINKGO_UPGRADE_PARENT";
+/// when this names the parent process. (Not a `GINKGO_…` name: the runner reads those as
+/// settings.)
+pub const UPGRADE_PARENT: &str = "LISTEN_PARENT_PID";
+
+/// The `LISTEN_FDNAMES` name of the datagram socket a graceful upgrade hands its successor
+/// beside the listening sockets: how the successor tells its predecessor that it is ready, or
+/// why it failed ([`take_upgrade_channel`]).
+pub const UPGRADE_CHANNEL: &str = "ginkgo-upgrade";
 
 /// A listening socket of the standard library's, TCP or Unix (with its file), in blocking mode:
 /// what [`listen_std`] gives each backend to make its own.
@@ -68,6 +74,8 @@ impl Inherited {
 
 static INHERITED: OnceLock<Mutex<Vec<Inherited>>> = OnceLock::new();
 
+static CHANNEL: Mutex<Option<UnixDatagram>> = Mutex::new(None);
+
 fn inherited() -> MutexGuard<'static, Vec<Inherited>> {
     let sockets = INHERITED.get_or_init(|| Mutex::new(read_environment()));
     sockets.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -98,13 +106,26 @@ fn read_environment() -> Vec<Inherited> {
         return Vec::new();
     }
     let mut names = names.as_deref().unwrap_or("").split(':').map(|name| name.to_string());
-    (0..fds.len())
-        .map(|index| {
-            let name = names.next().filter(|name| !name.is_empty() && name != "unknown");
-            let socket = Some(take(&mut fds, index));
-            Inherited { fd: 3 + index, name, socket, reported: false }
-        })
-        .collect()
+    let mut sockets = Vec::new();
+    for index in 0..fds.len() {
+        let name = names.next().filter(|name| !name.is_empty() && name != "unknown");
+        if name.as_deref() == Some(UPGRADE_CHANNEL) {
+            if let Ok(Some(channel)) = fds.take_unix_datagram(index) {
+                *CHANNEL.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(channel);
+                continue;
+            }
+        }
+        let socket = Some(take(&mut fds, index));
+        sockets.push(Inherited { fd: 3 + index, name, socket, reported: false });
+    }
+    sockets
+}
+
+/// The channel to the process this one replaces, when a graceful upgrade started it (see
+/// [`UPGRADE_CHANNEL`]); `None` otherwise, and once taken.
+pub fn take_upgrade_channel() -> Option<UnixDatagram> {
+    inherit();
+    CHANNEL.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
 }
 
 /// The socket at `index`, checked: a TCP or Unix stream socket that listens.
