@@ -33,7 +33,7 @@ impl Transport for AsyncIo {
     type Handshaking = Ready<io::Result<Stream>>;
 
     async fn bind(&self, ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(Listener, LocalAddr)> {
-        let (listener, local) = listen_std(ctx, address, unix_mode)?;
+        let (listener, local) = listen_std(ctx, address, unix_mode, true)?;
         let listener = match listener {
             Socket::Tcp(listener) => Socket::Tcp(TcpListener::try_from(listener)?),
             Socket::Unix((listener, file)) => Socket::Unix((UnixListener::try_from(listener)?, file)),

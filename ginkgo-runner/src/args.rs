@@ -189,7 +189,7 @@ pub(crate) fn ctl_command(app: &App) -> Command {
                 .value_name("PID|PIDFILE")
                 .value_hint(ValueHint::FilePath)
                 .value_parser(pid_or_pidfile)
-                .help("For stop, reload, status, loglevel and settings: a pid, or a pidfile to read it from, instead\nof a TARGET (loglevel, settings and status's tree need the pidfile: the control socket is beside it)"),
+                .help("For stop, reload, upgrade, status, loglevel and settings: a pid, or a pidfile to read it from,\ninstead of a TARGET (loglevel, settings and status's tree need the pidfile: the control socket is beside it)"),
         )
         .arg(
             Arg::new("force")
@@ -393,7 +393,7 @@ fn ctl_after_help(app: &App) -> StyledStr {
     let _ = write!(
         text,
         "\n{header}Exit status,{header:#} as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,\n\
-         4 not allowed, 7 reload, loglevel, settings: not running; status: 0 running, 1 stale pidfile,\n\
+         4 not allowed, 7 reload, upgrade, loglevel, settings: not running; status: 0 running, 1 stale pidfile,\n\
          3 not running, 4 unknown"
     );
     text

@@ -286,7 +286,10 @@ async fn serve(app: &App, plan: &Plan, prepared: &mut Prepared, pipe: &mut Optio
         let request = match request {
             Request::Upgrade => match upgrade::run(inbox).await {
                 Ok(Upgraded::No) => continue,
-                Ok(Upgraded::Yes) => Request::Terminate,
+                Ok(Upgraded::Yes) => {
+                    upgrade::let_accepting_end(&sleeper).await;
+                    Request::Terminate
+                }
                 Err(stop) => stop,
             },
             other => other,

@@ -12,7 +12,8 @@
 //! or is not ready in time, is a failed upgrade: this process serves on as before.
 
 use std::ffi::OsString;
-use std::os::unix::net::UnixDatagram;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::PathBuf;
 use std::pin::pin;
 use std::process::{Child, Command, Stdio};
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
 use command_fds::{CommandFdExt, FdMapping};
 use futures::channel::oneshot;
 use futures::future::{Either, select};
+use ginkgo::AsyncManager;
+use ginkgo::net::LocalAddr;
 use ginkgo::net::activation::{UPGRADE_CHANNEL, UPGRADE_PARENT};
 use ginkgo::net::handover;
 
@@ -34,6 +37,14 @@ pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the wait looks whether the successor has exited or the upgrade was called off.
 const LOOK_EVERY: Duration = Duration::from_millis(20);
+
+/// How long, at most, the accept loops of a process that handed its sockets over get to end
+/// before it stops (a blocking transport's end only at the stop).
+const ACCEPTING_ENDS_WITHIN: Duration = Duration::from_secs(1);
+
+/// How long connections accepted just before the hand-over get before the stop, to be read: an
+/// HTTP server shuts down at once a connection whose request it has not read yet.
+const LAST_ACCEPTED_GRACE: Duration = Duration::from_millis(200);
 
 /// The program as this process was started: its file and its arguments.
 struct Program {
@@ -174,6 +185,41 @@ pub(crate) async fn run(inbox: &Inbox) -> Result<Upgraded, Request> {
     }
 }
 
+/// Once the successor has taken over: waits until this process's servers no longer accept
+/// (their accept loops end at the hand-over), then a moment more for the connections they
+/// accepted last to be read, so that the stop that follows drains them rather than drops them.
+///
+/// A blocking transport's accept (the threads backend's) ends only with a connection: each
+/// listener still accepting after a look is knocked on, as that transport does itself at a
+/// stop. The knock may reach the successor instead, as one empty connection.
+pub(crate) async fn let_accepting_end(runtime: &Arc<dyn AsyncManager>) {
+    let deadline = Instant::now() + ACCEPTING_ENDS_WITHIN;
+    while Instant::now() < deadline {
+        runtime.sleep(LOOK_EVERY).await;
+        let accepting = handover::still_accepting();
+        if accepting.is_empty() {
+            break;
+        }
+        accepting.iter().for_each(knock);
+    }
+    runtime.sleep(LAST_ACCEPTED_GRACE).await;
+}
+
+/// Connects to the listener at `local`, and leaves.
+fn knock(local: &LocalAddr) {
+    let _ = match local {
+        LocalAddr::Tcp(address) => {
+            let ip = match address.ip() {
+                IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ip => ip,
+            };
+            TcpStream::connect_timeout(&SocketAddr::new(ip, address.port()), LOOK_EVERY).map(drop)
+        }
+        LocalAddr::Unix(path) => UnixStream::connect(path).map(drop),
+    };
+}
+
 fn unanswered(outcome: Result<UpgradeOutcome, oneshot::Canceled>) -> UpgradeOutcome {
     outcome.unwrap_or_else(|_| Err("the upgrade's thread ended without an answer".into()))
 }
@@ -183,8 +229,8 @@ fn conclude(waiters: Vec<std::sync::mpsc::Sender<UpgradeOutcome>>, outcome: Upgr
     let upgraded = match &outcome {
         Ok(pid) => {
             log::info!(target: "runner", "upgrade: PID {pid} is ready and has taken over; this process stops");
-            // The successor listens on the Unix sockets' files from now on.
-            handover::keep_socket_files();
+            // The successor accepts from now on, and listens on the Unix sockets' files.
+            handover::stop_accepting();
             notify::main_pid(*pid);
             Upgraded::Yes
         }

@@ -72,7 +72,7 @@ impl Transport for Threads {
     }
 
     async fn bind(&self, ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(Listener, LocalAddr)> {
-        let (socket, local) = listen_std(ctx, address, unix_mode)?;
+        let (socket, local) = listen_std(ctx, address, unix_mode, false)?;
         let connections = Connections::default();
         let (path, knock_on) = (ctx.path(), local.clone());
         connections.watch_listener(ctx, move || wake(&path, &knock_on));

@@ -47,16 +47,10 @@ impl Transport for Tokio {
     }
 
     async fn bind(&self, ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(Listener, LocalAddr)> {
-        let (listener, local) = listen_std(ctx, address, unix_mode)?;
+        let (listener, local) = listen_std(ctx, address, unix_mode, true)?;
         let listener = match listener {
-            Socket::Tcp(listener) => {
-                listener.set_nonblocking(true)?;
-                Socket::Tcp(TcpListener::from_std(listener)?)
-            }
-            Socket::Unix((listener, file)) => {
-                listener.set_nonblocking(true)?;
-                Socket::Unix((UnixListener::from_std(listener)?, file))
-            }
+            Socket::Tcp(listener) => Socket::Tcp(TcpListener::from_std(listener)?),
+            Socket::Unix((listener, file)) => Socket::Unix((UnixListener::from_std(listener)?, file)),
         };
         Ok((Listener(listener), local))
     }

@@ -39,8 +39,8 @@ pub const UPGRADE_PARENT: &str = "LISTEN_PARENT_PID";
 /// why it failed ([`take_upgrade_channel`]).
 pub const UPGRADE_CHANNEL: &str = "ginkgo-upgrade";
 
-/// A listening socket of the standard library's, TCP or Unix (with its file), in blocking mode:
-/// what [`listen_std`] gives each backend to make its own.
+/// A listening socket of the standard library's, TCP or Unix (with its file): what
+/// [`listen_std`] gives each backend to make its own.
 pub type StdListener = Socket<TcpListener, (UnixListener, SocketFile)>;
 
 /// One inherited descriptor, until a server takes it.
@@ -135,7 +135,6 @@ fn take(fds: &mut ListenFd, index: usize) -> Result<(StdListener, LocalAddr), St
     if let Ok(Some(tcp)) = fds.take_tcp_listener(index) {
         let local = tcp.local_addr().map_err(why)?;
         check_listening(&tcp, fd, &local.to_string())?;
-        tcp.set_nonblocking(false).map_err(why)?;
         return Ok((Socket::Tcp(tcp), LocalAddr::Tcp(local)));
     }
     match fds.take_unix_listener(index) {
@@ -145,7 +144,6 @@ fn take(fds: &mut ListenFd, index: usize) -> Result<(StdListener, LocalAddr), St
                 return Err(format!("fd {fd} is a Unix socket without a path (abstract or unnamed): not supported"));
             };
             check_listening(&unix, fd, &path.display().to_string())?;
-            unix.set_nonblocking(false).map_err(why)?;
             let file = SocketFile::adopted(&path);
             Ok((Socket::Unix((unix, file)), LocalAddr::Unix(path)))
         }
@@ -162,7 +160,8 @@ fn check_listening(socket: &impl AsFd, fd: usize, address: &str) -> Result<(), S
     }
 }
 
-/// The listener of `ctx`'s service for `address`, in blocking mode, and where it listens: the
+/// The listener of `ctx`'s service for `address`, non-blocking if `nonblocking` (as the
+/// backend's runtime needs it), and where it listens: the
 /// inherited socket that is the service's (by name: `LISTEN_FDNAMES` names the service or its
 /// path; or by address: the same IP address and port, or the same Unix socket path), or else a
 /// socket bound now (a Unix socket's file made with `unix_mode`, see
@@ -170,9 +169,18 @@ fn check_listening(socket: &impl AsFd, fd: usize, address: &str) -> Result<(), S
 /// whoever made it. Either way the socket is recorded for a graceful upgrade
 /// ([`handover`](super::handover)).
 ///
+/// The mode is set here, before the runtime sees the socket: an inherited socket shares its
+/// mode with the process that handed it over (a predecessor still serving during a graceful
+/// upgrade), and a runtime of the same kind needs the same mode.
+///
 /// An inherited socket that is the service's by name but is not a listening TCP or Unix stream
 /// socket is an error saying so.
-pub fn listen_std(ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(StdListener, LocalAddr)> {
+pub fn listen_std(
+    ctx: &Context,
+    address: &Address,
+    unix_mode: SocketMode,
+    nonblocking: bool,
+) -> io::Result<(StdListener, LocalAddr)> {
     let (listener, local) = match take_for(ctx, address)? {
         Some(inherited) => inherited,
         None => match address {
@@ -185,8 +193,14 @@ pub fn listen_std(ctx: &Context, address: &Address, unix_mode: SocketMode) -> io
         },
     };
     let fd = match &listener {
-        Socket::Tcp(tcp) => tcp.as_fd(),
-        Socket::Unix((unix, _)) => unix.as_fd(),
+        Socket::Tcp(tcp) => {
+            tcp.set_nonblocking(nonblocking)?;
+            tcp.as_fd()
+        }
+        Socket::Unix((unix, _)) => {
+            unix.set_nonblocking(nonblocking)?;
+            unix.as_fd()
+        }
     };
     handover::remember(ctx, &local, fd)?;
     Ok((listener, local))

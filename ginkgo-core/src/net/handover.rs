@@ -5,13 +5,21 @@
 //! descriptor of the same socket, closed on exec) with the path of its service, which names it
 //! for the successor (`LISTEN_FDNAMES`); [`Listen`](super::backend::Listen) forgets it when the
 //! listener closes, so that a stopped server's port is free again. [`listening`] gives the
-//! sockets to hand over; once handed over, [`keep_socket_files`] keeps this process from
-//! removing the files of its Unix sockets when it stops: the successor listens on them.
+//! sockets to hand over; once handed over, [`stop_accepting`] ends the accept loops of
+//! this process's servers (the successor accepts from then on; the connections already accepted
+//! are served on), and keeps this process from removing the files of its Unix sockets when it
+//! stops: the successor listens on them.
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+use std::future::Future;
+use std::pin::pin;
+
+use event_listener::Event;
+use futures::future::{Either, select};
 
 use super::LocalAddr;
 use crate::Context;
@@ -29,7 +37,10 @@ pub struct Listening {
 
 static LISTENING: Mutex<Vec<Listening>> = Mutex::new(Vec::new());
 
-static KEEP_SOCKET_FILES: AtomicBool = AtomicBool::new(false);
+/// Set once the sockets are handed over.
+static HANDED_OVER: AtomicBool = AtomicBool::new(false);
+
+static HANDED_OVER_EVENT: Event = Event::new();
 
 fn listening_now() -> MutexGuard<'static, Vec<Listening>> {
     LISTENING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -61,13 +72,43 @@ pub fn listening() -> io::Result<Vec<Listening>> {
         .collect()
 }
 
-/// From now on, the Unix sockets' files are left in place when their listeners close: the
-/// sockets have been handed to a successor, which listens on them.
-pub fn keep_socket_files() {
-    KEEP_SOCKET_FILES.store(true, Ordering::SeqCst);
+/// The sockets have been handed to a successor: the servers' accept loops end (a blocking
+/// transport's at the stop), and the Unix sockets' files are left in place when their listeners
+/// close. The connections already accepted are served on, until the process stops.
+pub fn stop_accepting() {
+    HANDED_OVER.store(true, Ordering::SeqCst);
+    HANDED_OVER_EVENT.notify(usize::MAX);
 }
 
-/// True once [`keep_socket_files`] was called.
+/// Where the servers of this process still accept connections.
+pub fn still_accepting() -> Vec<LocalAddr> {
+    listening_now().iter().map(|socket| socket.local.clone()).collect()
+}
+
+/// True once [`stop_accepting`] was called.
 pub(crate) fn socket_files_kept() -> bool {
-    KEEP_SOCKET_FILES.load(Ordering::SeqCst)
+    HANDED_OVER.load(Ordering::SeqCst)
+}
+
+/// `future`'s output, or `None` if [`stop_accepting`] is called first. The hand-over is
+/// looked at first: a blocking transport's `accept` blocks in its first poll.
+pub(crate) async fn unless_handed_over<F: Future>(future: F) -> Option<F::Output> {
+    match select(pin!(until_handed_over()), pin!(future)).await {
+        Either::Left(_) => None,
+        Either::Right((output, _)) => Some(output),
+    }
+}
+
+/// Returns once [`stop_accepting`] is called.
+async fn until_handed_over() {
+    loop {
+        if HANDED_OVER.load(Ordering::SeqCst) {
+            return;
+        }
+        let listener = HANDED_OVER_EVENT.listen();
+        if HANDED_OVER.load(Ordering::SeqCst) {
+            return;
+        }
+        listener.await;
+    }
 }
