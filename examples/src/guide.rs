@@ -68,6 +68,10 @@ struct Transports;
 struct Systemd;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/src/zero-downtime.md")]
+struct ZeroDowntime;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/src/security-model.md")]
 struct SecurityModel;
 
