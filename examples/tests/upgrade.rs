@@ -245,3 +245,35 @@ fn sigusr2_upgrades_too() {
     }
     assert_eq!(finish(daemon.ctl(&["stop"])).code(), 0);
 }
+
+#[test]
+fn under_a_service_manager_the_old_process_moves_the_main_pid_and_falls_silent() {
+    let home = Home::new();
+    let socket_path = home.file("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(DEADLINE)).unwrap();
+    let conf = config(&home, "");
+    let mut command = home.command(fixture());
+    command.env("NOTIFY_SOCKET", &socket_path).arg(&conf);
+    let mut old = Running::start(command);
+    let receive = || {
+        let mut buffer = [0u8; 4096];
+        let n = recv_datagram(&socket, &mut buffer).expect("a notification before the deadline");
+        String::from_utf8_lossy(&buffer[..n]).to_string()
+    };
+    while !receive().lines().any(|line| line == "READY=1") {}
+    old.signal(SIGUSR2);
+    let said = receive();
+    let new = home.pid("echo.pid").unwrap();
+    assert_ne!(new, old.pid());
+    assert!(said.lines().any(|line| line == format!("MAINPID={new}")), "{said:?}");
+    assert_eq!(old.exit_code(), 0);
+    // Nothing more from either: the old process is no longer the main one (its STOPPING=1 would
+    // be refused), and the unit was ready already.
+    socket.set_nonblocking(true).unwrap();
+    let mut buffer = [0u8; 4096];
+    let after = socket.recv(&mut buffer).map(|n| String::from_utf8_lossy(&buffer[..n]).to_string());
+    assert!(after.is_err(), "{after:?}");
+    send(new, SIGTERM);
+    wait_gone(new);
+}

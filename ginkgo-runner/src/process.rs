@@ -260,11 +260,12 @@ async fn serve(app: &App, plan: &Plan, prepared: &mut Prepared, pipe: &mut Optio
         }
     }
     ginkgo::net::activation::report_unclaimed();
-    if successor {
-        // Its predecessor tells the service manager (MAINPID=), and stops.
-        successor::report_ready();
+    match successor {
+        // Its predecessor tells the service manager (MAINPID=; the unit is ready already), and
+        // stops.
+        true => successor::report_ready(),
+        false => notify::ready("ready"),
     }
-    notify::ready("ready");
     if let Some(period) = notify::watchdog_period() {
         sleeper.spawn(Box::pin(ping_watchdog(root.clone(), sleeper.clone(), period)));
     }
