@@ -34,6 +34,7 @@ fn config(home: &Home, extra: &str) -> PathBuf {
         "echo.toml",
         &format!(
             "service = \"fixture.Echo\"\npidfile = \"echo.pid\"\nlogfile = \"echo.log\"\nstop_timeout = 10\n\
+             health_address = \"127.0.0.1:0\"\n\
              [fixture]\nweb_address = {web:?}\n{extra}"
         ),
     )
@@ -179,6 +180,15 @@ fn an_upgrade_hands_the_sockets_over_and_the_old_process_drains() {
     let status = finish(daemon.ctl(&["status"]));
     assert!(status.stdout.starts_with(&format!("Process is running as {new}.")), "{}", status.stdout);
     assert!(daemon.log().contains(&format!("upgrade: PID {new} is ready and has taken over")));
+    // The runner's health endpoint was handed over too, port 0 and all.
+    let log = daemon.log();
+    let health_at = log.split("health endpoint on http://").nth(1).unwrap().split(": ").next().unwrap();
+    let mut probe = TcpStream::connect(health_at).unwrap();
+    probe.write_all(b"GET /livez HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    probe.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(log.contains("health endpoint: takes the inherited socket"), "{log}");
 
     let stopped = finish(daemon.ctl(&["stop"]));
     assert_eq!(stopped.code(), 0, "{}", stopped.stderr);

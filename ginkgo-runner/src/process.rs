@@ -288,6 +288,9 @@ async fn serve(app: &App, plan: &Plan, prepared: &mut Prepared, pipe: &mut Optio
             Request::Upgrade => match upgrade::run(inbox).await {
                 Ok(Upgraded::No) => continue,
                 Ok(Upgraded::Yes) => {
+                    if let Some(health) = &prepared.health {
+                        health.handed_over();
+                    }
                     upgrade::let_accepting_end(&sleeper).await;
                     Request::Terminate
                 }

@@ -208,14 +208,38 @@ pub fn listen_std(
 
 /// Takes the inherited socket that is `ctx`'s service's for `address`, if one is.
 fn take_for(ctx: &Context, address: &Address) -> io::Result<Option<(StdListener, LocalAddr)>> {
+    let path = ctx.path();
+    take_matching(&path, |name| name == ctx.name() || name == path, address)
+}
+
+/// Takes the inherited TCP socket named `name` or listening at `address`, for a listener of the
+/// process itself that `owner` names in the log (the runner's health endpoint), in blocking
+/// mode. An inherited Unix socket there is an error.
+pub fn take_named_tcp(owner: &str, name: &str, address: SocketAddr) -> io::Result<Option<TcpListener>> {
+    match take_matching(owner, |given| given == name, &Address::Tcp(address.to_string()))? {
+        Some((Socket::Tcp(listener), _)) => {
+            listener.set_nonblocking(false)?;
+            Ok(Some(listener))
+        }
+        Some((Socket::Unix(_), local)) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the inherited socket for {owner} is a Unix socket ({local}), not TCP"),
+        )),
+        None => Ok(None),
+    }
+}
+
+fn take_matching(
+    owner: &str,
+    named: impl Fn(&str) -> bool,
+    address: &Address,
+) -> io::Result<Option<(StdListener, LocalAddr)>> {
     let mut sockets = inherited();
     if sockets.iter().all(|socket| socket.socket.is_none()) {
         return Ok(None);
     }
-    let path = ctx.path();
-    let by_name = sockets.iter().position(|socket| {
-        socket.socket.is_some() && socket.name.as_deref().is_some_and(|name| name == ctx.name() || name == path)
-    });
+    let by_name =
+        sockets.iter().position(|socket| socket.socket.is_some() && socket.name.as_deref().is_some_and(&named));
     let found = match by_name {
         Some(index) => Some(index),
         None => {
@@ -228,7 +252,7 @@ fn take_for(ctx: &Context, address: &Address) -> io::Result<Option<(StdListener,
     let what = socket.describe();
     match socket.socket.take() {
         Some(Ok((listener, local))) => {
-            log::info!("{path}: takes the inherited socket {what}, listening on {local}");
+            log::info!("{owner}: takes the inherited socket {what}, listening on {local}");
             Ok(Some((listener, local)))
         }
         Some(Err(why)) => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("inherited socket {why}"))),

@@ -48,15 +48,21 @@ fn listening_now() -> MutexGuard<'static, Vec<Listening>> {
 
 /// Records that `ctx`'s service listens on `fd` at `local`.
 pub(crate) fn remember(ctx: &Context, local: &LocalAddr, fd: BorrowedFd<'_>) -> io::Result<()> {
+    remember_named(&ctx.path(), local, fd)
+}
+
+/// Records that a listener of the process itself, `name` for the successor, listens on `fd` at
+/// `local` (the runner's health endpoint); [`forget`] it when it closes.
+pub fn remember_named(name: &str, local: &LocalAddr, fd: BorrowedFd<'_>) -> io::Result<()> {
     let fd = fd.try_clone_to_owned()?;
     let mut listening = listening_now();
     listening.retain(|socket| socket.local != *local);
-    listening.push(Listening { name: ctx.path(), local: local.clone(), fd });
+    listening.push(Listening { name: name.to_string(), local: local.clone(), fd });
     Ok(())
 }
 
 /// Forgets the socket at `local`: its listener has closed.
-pub(crate) fn forget(local: &LocalAddr) {
+pub fn forget(local: &LocalAddr) {
     listening_now().retain(|socket| socket.local != *local);
 }
 
@@ -85,8 +91,8 @@ pub fn still_accepting() -> Vec<LocalAddr> {
     listening_now().iter().map(|socket| socket.local.clone()).collect()
 }
 
-/// True once [`stop_accepting`] was called.
-pub(crate) fn socket_files_kept() -> bool {
+/// True once [`stop_accepting`] was called: the sockets are the successor's too.
+pub fn handed_over() -> bool {
     HANDED_OVER.load(Ordering::SeqCst)
 }
 

@@ -133,7 +133,7 @@ impl SocketFile {
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
-        if !self.owned || super::handover::socket_files_kept() {
+        if !self.owned || super::handover::handed_over() {
             return;
         }
         let still_ours = fs::symlink_metadata(&self.path)
