@@ -85,7 +85,14 @@ fn inherited() -> MutexGuard<'static, Vec<Inherited>> {
 /// and `LISTEN_PID`); later calls do nothing. How many sockets were handed to this process.
 ///
 /// Call it before forking a daemon (its PID is no longer `LISTEN_PID`) and before threads run
-/// (it changes the environment).
+/// (it changes the environment, which another thread must not be reading meanwhile): the
+/// runner does, first thing; a program of its own that serves without the runner calls it at
+/// the top of `main`.
+///
+/// ```
+/// // Without LISTEN_FDS (or with sockets meant for another process): nothing to take.
+/// assert_eq!(ginkgo::net::activation::inherit(), 0);
+/// ```
 pub fn inherit() -> usize {
     inherited().len()
 }
