@@ -287,3 +287,22 @@ fn under_a_service_manager_the_old_process_moves_the_main_pid_and_falls_silent()
     send(new, SIGTERM);
     wait_gone(new);
 }
+
+#[test]
+fn one_upgrade_at_a_time() {
+    let daemon = Daemon::start();
+    // The new process's start waits for a file.
+    let gate = daemon.home.file("gate");
+    config(&daemon.home, &format!("echo_gate = {:?}\n", gate.display().to_string()));
+    let mut first = Running::start(daemon.ctl(&["upgrade"]));
+    wait_file_contains(&daemon.home.file("echo.log"), "upgrade: started");
+    let second = finish(daemon.ctl(&["upgrade"]));
+    assert_eq!(second.code(), 1, "{}{}", second.stdout, second.stderr);
+    assert_eq!(second.stderr.trim_end(), "ginkgoctl: error: upgrade failed: an upgrade is already under way");
+    std::fs::write(&gate, "").unwrap();
+    assert_eq!(first.exit_code(), 0, "{}", first.stderr.all().join("\n"));
+    let new = daemon.home.pid("echo.pid").unwrap();
+    assert_ne!(new, daemon.pid);
+    assert!(!alive(daemon.pid));
+    assert_eq!(finish(daemon.ctl(&["stop"])).code(), 0);
+}
