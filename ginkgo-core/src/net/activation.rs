@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use listenfd::ListenFd;
-use nix::sys::socket::{getsockopt, sockopt};
+use nix::sys::socket::{Backlog, getsockopt, listen, sockopt};
 
 use super::backend::{Socket, SocketFile, listen_unix};
 use super::{Address, LocalAddr, SocketMode, handover};
@@ -38,6 +38,10 @@ pub const UPGRADE_PARENT: &str = "LISTEN_PARENT_PID";
 /// beside the listening sockets: how the successor tells its predecessor that it is ready, or
 /// why it failed ([`take_upgrade_channel`]).
 pub const UPGRADE_CHANNEL: &str = "ginkgo-upgrade";
+
+/// How many connections may wait to be accepted on a TCP socket bound here (the kernel caps it
+/// at `somaxconn`), as on a Unix socket ([`listen_unix`]).
+const BACKLOG: i32 = 1024;
 
 /// A listening socket of the standard library's, TCP or Unix (with its file): what
 /// [`listen_std`] gives each backend to make its own.
@@ -174,7 +178,7 @@ fn check_listening(socket: &impl AsFd, fd: usize, address: &str) -> Result<(), S
 /// socket bound now (a Unix socket's file made with `unix_mode`, see
 /// [`listen_unix`]). An inherited socket's file is not removed when it closes: it belongs to
 /// whoever made it. Either way the socket is recorded for a graceful upgrade
-/// ([`handover`](super::handover)).
+/// ([`handover`]).
 ///
 /// The mode is set here, before the runtime sees the socket: an inherited socket shares its
 /// mode with the process that handed it over (a predecessor still serving during a graceful
@@ -193,6 +197,9 @@ pub fn listen_std(
         None => match address {
             Address::Tcp(host_port) => {
                 let tcp = TcpListener::bind(host_port.as_str())?;
+                // The standard library listens with a backlog of 128 (and so did async-io's bind,
+                // which is std's); tokio's bind with 1024, which listening again sets, for all.
+                listen(&tcp, Backlog::new(BACKLOG).unwrap_or(Backlog::MAXCONN))?;
                 let local = tcp.local_addr()?;
                 (Socket::Tcp(tcp), LocalAddr::Tcp(local))
             }
