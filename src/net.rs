@@ -26,6 +26,8 @@
 //! runtime's own stream type uses the backend crate's services (`ginkgo_tokio::StreamServer`,
 //! …), the same services over that runtime's sockets alone.
 
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use ginkgo_core::net::{

@@ -126,17 +126,17 @@ mod http {
     use ginkgo::http::HttpServer;
     use ginkgo::testing::{until, within};
 
-    use super::http_support::{TcpStream, connect, each_async_backend};
+    use super::http_support::{Client, Endpoint, connect, each_async_backend};
     use super::limits_support::Named;
     use super::{FAILURES, Hoard, check_failure_lines, check_recovery_line};
 
-    async fn ask(backend: Backend, stream: &mut TcpStream) -> String {
+    async fn ask(backend: Backend, stream: &mut Client) -> String {
         stream.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
         answer(backend, stream).await
     }
 
     /// The next response, whose body is `hello`: its status line.
-    async fn answer(backend: Backend, stream: &mut TcpStream) -> String {
+    async fn answer(backend: Backend, stream: &mut Client) -> String {
         let mut response = Vec::new();
         while !response.ends_with(b"\r\n\r\nhello") {
             let mut byte = [0; 1];
@@ -158,14 +158,14 @@ mod http {
             }));
             let server = server.unwrap();
             within(backend, "start", app.start()).await.unwrap();
-            let address = server.service().local_addr().unwrap();
+            let address = Endpoint::of(server.service());
             let path = format!("{root}/HttpServer");
-            let mut served = connect(backend, address).await;
+            let mut served = connect(backend, &address).await;
             assert_eq!(ask(backend, &mut served).await, "HTTP/1.1 200 OK");
 
             let mut hoard = Hoard::take_all();
             hoard.spare_one();
-            let mut waiting = connect(backend, address).await;
+            let mut waiting = connect(backend, &address).await;
             waiting.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
             hoard.top_up();
             let failures = server.gauge("accept_failures");

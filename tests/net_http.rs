@@ -1,7 +1,7 @@
-//! `ginkgo::http::HttpServer` over real sockets on 127.0.0.1 (and Unix sockets), on each async
-//! backend (tokio, smol, async-std): an axum app over HTTP/1.1 and HTTP/2, and what a stop does
-//! to requests in flight, idle connections and endless bodies; on the threads backend, a start
-//! that fails naming the backends it runs on.
+//! `ginkgo::http::HttpServer` over real sockets, TCP on 127.0.0.1 and Unix sockets, on each
+//! async backend (tokio, smol, async-std): an axum app over HTTP/1.1 and HTTP/2, and what a stop
+//! does to requests in flight, new clients, idle connections and endless bodies; on the threads
+//! backend, a start that fails naming the backends it runs on.
 #![cfg(feature = "http")]
 
 mod http_support;
@@ -21,7 +21,10 @@ use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, ErrorKind, ServiceHandle, State};
 use ginkgo_core::net::backend::HyperIo;
 use http_body_util::{BodyExt, Empty};
-use http_support::{Gates, Spawner, TcpStream, closed, connect, each_async_backend, request, response, spawn};
+use http_support::{
+    Client, Endpoint, Gates, Socket, Spawner, closed, connect, each_async_backend, each_async_backend_and_socket,
+    request, response, spawn,
+};
 
 /// The support module's app, and `/stream`, an endless body, and `/panic`.
 fn app(gates: Arc<Gates>) -> Router {
@@ -45,34 +48,37 @@ fn app(gates: Arc<Gates>) -> Router {
 
 async fn started(
     backend: Backend,
+    socket: &Socket,
     stop_timeout: Duration,
-) -> (ServiceHandle<HttpServer>, Arc<Gates>, std::net::SocketAddr) {
+) -> (ServiceHandle<HttpServer>, Arc<Gates>, Endpoint) {
     let gates = Arc::new(Gates::default());
-    let server = HttpServer::new("127.0.0.1:0", app(gates.clone())).with_stop_timeout(stop_timeout);
+    let server = HttpServer::new(socket.address(), app(gates.clone())).with_stop_timeout(stop_timeout);
     let server = backend.service(server);
     within(backend, "start", server.start()).await.unwrap();
-    let address = server.service().local_addr().expect("listening");
-    (server, gates, address)
+    let endpoint = Endpoint::of(server.service());
+    (server, gates, endpoint)
 }
 
-async fn send(backend: Backend, address: std::net::SocketAddr, path: &str) -> TcpStream {
-    let mut stream = connect(backend, address).await;
+async fn send(backend: Backend, endpoint: &Endpoint, path: &str) -> Client {
+    let mut stream = connect(backend, endpoint).await;
     request(&mut stream, path).await;
     stream
 }
 
 #[test]
 fn an_axum_app_is_served_over_http1_and_http2() {
-    each_async_backend(|backend| async move {
-        let (server, _gates, address) = started(backend, Duration::from_secs(1)).await;
-        assert_eq!(address.ip().to_string(), "127.0.0.1");
-        assert_ne!(address.port(), 0);
+    each_async_backend_and_socket(|backend, socket| async move {
+        let (server, _gates, endpoint) = started(backend, &socket, Duration::from_secs(1)).await;
+        if let Endpoint::Tcp(address) = &endpoint {
+            assert_eq!(address.ip().to_string(), "127.0.0.1");
+            assert_ne!(address.port(), 0);
+        }
 
-        let mut h1 = send(backend, address, "/").await;
+        let mut h1 = send(backend, &endpoint, "/").await;
         assert_eq!(response(backend, &mut h1).await, ("HTTP/1.1 200 OK".to_string(), "hello".to_string()));
 
-        // HTTP/2 with prior knowledge, on the same port.
-        let stream = connect(backend, address).await;
+        // HTTP/2 with prior knowledge, on the same socket.
+        let stream = connect(backend, &endpoint).await;
         let handshake = hyper::client::conn::http2::handshake(Spawner(backend.manager()), HyperIo::new(stream));
         let (mut h2, connection) = within(backend, "h2 handshake", handshake).await.unwrap();
         let connection = spawn(backend, connection);
@@ -89,19 +95,26 @@ fn an_axum_app_is_served_over_http1_and_http2() {
         assert!(closed(backend, &mut h1).await);
         assert_eq!(server.gauge("connections").get(), 0);
         assert_eq!(server.live_tasks(), 0);
-        assert!(TcpStream::connect(address).await.is_err(), "nothing listens after the stop");
+        assert!(endpoint.try_connect().await.is_err(), "nothing listens after the stop");
+        if let Endpoint::Unix(path) = &endpoint {
+            assert!(!path.exists(), "the socket's file is removed at the stop");
+        }
     });
 }
 
 #[test]
-fn stop_lets_a_request_in_flight_finish() {
-    each_async_backend(|backend| async move {
-        let (server, gates, address) = started(backend, Duration::from_secs(30)).await;
-        let mut client = send(backend, address, "/slow").await;
+fn stop_lets_a_request_in_flight_finish_and_refuses_new_clients() {
+    each_async_backend_and_socket(|backend, socket| async move {
+        let (server, gates, endpoint) = started(backend, &socket, Duration::from_secs(30)).await;
+        let mut client = send(backend, &endpoint, "/slow").await;
         within(backend, "handler entered", gates.entered.notified()).await;
+        assert!(!endpoint.refuses(), "new clients are welcome before the stop");
         let release = async {
             server.wait_state(DEADLINE, |s| s == State::Stopping).await.unwrap();
-            // Stopping has begun, and the request is still being answered.
+            // Stopping has begun: the listener closes at once, while the request is still
+            // being answered.
+            until(backend, "new clients refused", || endpoint.refuses()).await;
+            assert_eq!(server.state(), State::Stopping, "the request in flight holds the stop");
             gates.release.notify_one();
         };
         let (stopped, ()) = within(backend, "stop", join(server.stop(), release)).await;
@@ -113,13 +126,13 @@ fn stop_lets_a_request_in_flight_finish() {
 
 #[test]
 fn stop_closes_idle_keep_alive_connections_at_once() {
-    each_async_backend(|backend| async move {
+    each_async_backend_and_socket(|backend, socket| async move {
         // With a long stop_timeout, a stop that waited for the idle connections would miss the
         // test's deadline.
-        let (server, _gates, address) = started(backend, Duration::from_secs(60)).await;
-        let mut idle = send(backend, address, "/").await;
+        let (server, _gates, endpoint) = started(backend, &socket, Duration::from_secs(60)).await;
+        let mut idle = send(backend, &endpoint, "/").await;
         assert_eq!(response(backend, &mut idle).await.1, "hello");
-        let mut silent = connect(backend, address).await;
+        let mut silent = connect(backend, &endpoint).await;
         until(backend, "both connections open", || server.gauge("connections").get() == 2).await;
         within(backend, "stop", server.stop()).await.unwrap();
         assert!(closed(backend, &mut idle).await);
@@ -130,10 +143,10 @@ fn stop_closes_idle_keep_alive_connections_at_once() {
 
 #[test]
 fn stop_cuts_an_endless_body_at_stop_timeout() {
-    each_async_backend(|backend| async move {
+    each_async_backend_and_socket(|backend, socket| async move {
         let stop_timeout = Duration::from_millis(200);
-        let (server, _gates, address) = started(backend, stop_timeout).await;
-        let mut client = send(backend, address, "/stream").await;
+        let (server, _gates, endpoint) = started(backend, &socket, stop_timeout).await;
+        let mut client = send(backend, &endpoint, "/stream").await;
         let mut seen = Vec::new();
         while !String::from_utf8_lossy(&seen).contains("first\n") {
             let mut chunk = [0; 256];
@@ -153,12 +166,12 @@ fn stop_cuts_an_endless_body_at_stop_timeout() {
 
 #[test]
 fn a_panicking_request_closes_only_its_connection() {
-    each_async_backend(|backend| async move {
-        let (server, _gates, address) = started(backend, Duration::from_secs(1)).await;
-        let mut doomed = send(backend, address, "/panic").await;
+    each_async_backend_and_socket(|backend, socket| async move {
+        let (server, _gates, endpoint) = started(backend, &socket, Duration::from_secs(1)).await;
+        let mut doomed = send(backend, &endpoint, "/panic").await;
         assert!(closed(backend, &mut doomed).await);
         assert_eq!(server.state(), State::Ready);
-        let mut next = send(backend, address, "/").await;
+        let mut next = send(backend, &endpoint, "/").await;
         assert_eq!(response(backend, &mut next).await.1, "hello");
         drop(next);
         until(backend, "connections closed", || server.gauge("connections").get() == 0).await;
@@ -206,6 +219,30 @@ fn a_port_in_use_fails_the_start_naming_the_address() {
             err.chain()
         );
         assert_eq!(server.state(), State::Failed);
+    });
+}
+
+#[test]
+fn a_unix_socket_in_use_fails_the_start_naming_it_and_the_first_server_goes_on() {
+    each_async_backend(|backend| async move {
+        let socket = Socket::unix();
+        let (first, _gates, endpoint) = started(backend, &socket, Duration::from_secs(1)).await;
+        let Endpoint::Unix(path) = &endpoint else { unreachable!() };
+        let second = backend.service(HttpServer::new(socket.address(), app(Arc::default())));
+        let err = within(backend, "second start", second.start()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::StartFailed);
+        assert_eq!(
+            err.chain().to_string(),
+            format!(
+                "HttpServer: do_start failed: cannot listen on {}: {} is in use by another server",
+                socket.address(),
+                path.display()
+            )
+        );
+        let mut client = send(backend, &endpoint, "/").await;
+        assert_eq!(response(backend, &mut client).await.1, "hello", "the first still answers");
+        drop(client);
+        within(backend, "stop", first.stop()).await.unwrap();
     });
 }
 

@@ -128,10 +128,9 @@ mod http_support;
 
 #[cfg(feature = "http")]
 mod http {
-    //! `HttpServer` on each async backend: idle and slow connections, HTTP/2 streams, and its
-    //! cap.
+    //! `HttpServer` on each async backend, over TCP and a Unix socket: idle and slow
+    //! connections, HTTP/2 streams, and its cap.
 
-    use std::net::SocketAddr;
     use std::pin::pin;
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -146,37 +145,41 @@ mod http {
     use tokio_util::compat::FuturesAsyncReadCompatExt;
 
     use super::http_support::{
-        Gates, TcpStream, app, ask, closed, connect, each_async_backend, request, response, spawn, still_open,
+        Client, Endpoint, Gates, Socket, app, ask, closed, connect, each_async_backend_and_socket, request, response,
+        spawn, still_open,
     };
     use super::limits_support::{Named, capture_log, logged};
 
     struct Running {
         app: ServiceHandle<Named>,
         server: ServiceHandle<HttpServer>,
-        address: SocketAddr,
+        endpoint: Endpoint,
         path: String,
         gates: Arc<Gates>,
     }
 
+    /// The server `server` makes of the app and the address of `socket`, under a parent named
+    /// `root` and the socket's kind.
     async fn started(
         backend: Backend,
         root: String,
-        server: impl FnOnce(Router) -> HttpServer,
+        socket: &Socket,
+        server: impl FnOnce(&str, Router) -> HttpServer,
         config: Config,
     ) -> Running {
         capture_log();
-        let root: &'static str = root.leak();
+        let root: &'static str = format!("{root}{}", socket.kind()).leak();
         let gates = Arc::new(Gates::default());
         let mut handle = None;
         let app = ServiceHandle::build(|parent| {
-            handle = Some(parent.add_service(server(app(gates.clone()))));
+            handle = Some(parent.add_service(server(socket.address(), app(gates.clone()))));
             Named(root)
         });
         let app = backend.service(app.with_config(config));
         within(backend, "start", app.start()).await.unwrap();
         let server = handle.unwrap();
-        let address = server.service().local_addr().unwrap();
-        Running { app, server, address, path: format!("{root}/HttpServer"), gates }
+        let endpoint = Endpoint::of(server.service());
+        Running { app, server, endpoint, path: format!("{root}/HttpServer"), gates }
     }
 
     fn no_config() -> Config {
@@ -185,13 +188,13 @@ mod http {
 
     #[test]
     fn an_idle_keep_alive_connection_is_closed_and_a_busy_or_active_one_is_not() {
-        each_async_backend(|backend| async move {
+        each_async_backend_and_socket(|backend, socket| async move {
             let idle_timeout = Duration::from_millis(300);
             // From the settings, as an operator would set it.
             let config = Config::builder().env(false).set("http.idle_timeout", "0.3").load().unwrap();
-            let server = |app| HttpServer::new("127.0.0.1:0", app);
-            let running = started(backend, format!("IdleHttp{backend}"), server, config).await;
-            let address = running.address;
+            let server = |address: &str, app| HttpServer::new(address, app);
+            let running = started(backend, format!("IdleHttp{backend}"), &socket, server, config).await;
+            let address = &running.endpoint;
 
             // A request in progress for longer than the idle timeout, in silence.
             let mut busy = connect(backend, address).await;
@@ -237,7 +240,7 @@ mod http {
 
     /// Writes `head` to `stream`, then the bytes of `drip` one every 10 ms, then nothing: a
     /// request that never ends. Returns how long until the server closed the connection.
-    async fn trickle(backend: Backend, stream: TcpStream, head: &[u8], drip: &[u8]) -> Duration {
+    async fn trickle(backend: Backend, stream: Client, head: &[u8], drip: &[u8]) -> Duration {
         let began = Instant::now();
         let (mut from_server, mut to_server) = (stream.clone(), stream);
         let manager = backend.manager();
@@ -268,16 +271,16 @@ mod http {
 
     #[test]
     fn request_headers_sent_a_byte_at_a_time_are_cut_off() {
-        each_async_backend(|backend| async move {
+        each_async_backend_and_socket(|backend, socket| async move {
             let header_read_timeout = Duration::from_millis(300);
-            let server = move |app| {
-                HttpServer::new("127.0.0.1:0", app)
+            let server = move |address: &str, app| {
+                HttpServer::new(address, app)
                     .with_header_read_timeout(header_read_timeout)
                     .with_idle_timeout(Duration::from_secs(60))
             };
-            let running = started(backend, format!("SlowHeaders{backend}"), server, no_config()).await;
-            let address = running.address;
-            let silent = connect(backend, address).await;
+            let running = started(backend, format!("SlowHeaders{backend}"), &socket, server, no_config()).await;
+            let address = &running.endpoint;
+            let mut silent = connect(backend, address).await;
 
             let first = connect(backend, address).await;
             let endless = [b'a'; 2000];
@@ -296,20 +299,20 @@ mod http {
             assert!(took >= header_read_timeout, "cut after {took:?}");
 
             // A connection that sends nothing is idle, not slow: it is still open.
-            assert!(still_open(&silent));
+            assert!(still_open(&mut silent));
             within(backend, "stop", running.app.stop()).await.unwrap();
         });
     }
 
     #[test]
     fn an_idle_http2_connection_is_closed_and_its_streams_are_capped() {
-        each_async_backend(|backend| async move {
+        each_async_backend_and_socket(|backend, socket| async move {
             let idle_timeout = Duration::from_millis(300);
-            let server = move |app| {
-                HttpServer::new("127.0.0.1:0", app).with_idle_timeout(idle_timeout).with_max_concurrent_streams(3)
+            let server = move |address: &str, app| {
+                HttpServer::new(address, app).with_idle_timeout(idle_timeout).with_max_concurrent_streams(3)
             };
-            let running = started(backend, format!("IdleHttp2{backend}"), server, no_config()).await;
-            let stream = connect(backend, running.address).await.compat();
+            let running = started(backend, format!("IdleHttp2{backend}"), &socket, server, no_config()).await;
+            let stream = connect(backend, &running.endpoint).await.compat();
             let (mut client, mut connection) =
                 within(backend, "handshake", h2::client::handshake(stream)).await.unwrap();
             let request = http::Request::get("http://test/").body(()).unwrap();
@@ -332,7 +335,14 @@ mod http {
 
             // Idle now (the client could still send requests): the server says goodbye and
             // closes.
-            within(backend, "the idle connection closed", connection).await.unwrap();
+            match within(backend, "the idle connection closed", connection).await {
+                Ok(()) => {}
+                // The server closed first, and what the client wrote after (its answer to the
+                // GOAWAY, its shutdown) found the socket gone, as a Unix socket tells at once:
+                // closed all the same.
+                Err(err) if err.get_io().is_some_and(|err| peer_gone(err.kind())) => {}
+                Err(err) => panic!("over {}: {err:?}", socket.kind()),
+            }
             assert!(asked.elapsed() >= idle_timeout, "closed {:?} after the request", asked.elapsed());
             drop(client);
             until(backend, "no connection left", || running.server.gauge("connections").get() == 0).await;
@@ -340,18 +350,24 @@ mod http {
         });
     }
 
+    /// True for the errors of writing to a socket whose other end has closed.
+    fn peer_gone(kind: std::io::ErrorKind) -> bool {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionReset, NotConnected};
+        matches!(kind, BrokenPipe | ConnectionReset | NotConnected)
+    }
+
     #[test]
     fn an_http_server_at_its_cap_answers_the_next_client_once_one_closes() {
-        each_async_backend(|backend| async move {
-            let server = |app| HttpServer::new("127.0.0.1:0", app).with_max_connections(1);
-            let running = started(backend, format!("CappedHttp{backend}"), server, no_config()).await;
-            let mut first = connect(backend, running.address).await;
+        each_async_backend_and_socket(|backend, socket| async move {
+            let server = |address: &str, app| HttpServer::new(address, app).with_max_connections(1);
+            let running = started(backend, format!("CappedHttp{backend}"), &socket, server, no_config()).await;
+            let mut first = connect(backend, &running.endpoint).await;
             assert_eq!(ask(backend, &mut first, "/").await, "hello");
             let cap_logged = || !logged(&running.path, "at its cap of 1 open connection;").is_empty();
             until(backend, "the cap logged", cap_logged).await;
-            let mut second = connect(backend, running.address).await;
+            let mut second = connect(backend, &running.endpoint).await;
             request(&mut second, "/").await;
-            assert!(still_open(&second), "no answer while the first is open");
+            assert!(still_open(&mut second), "no answer while the first is open");
             assert_eq!(ask(backend, &mut first, "/").await, "hello", "the first is still served");
             drop(first);
             assert_eq!(response(backend, &mut second).await.1, "hello");

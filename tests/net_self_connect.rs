@@ -52,7 +52,7 @@ async fn connect_until_connected_to_itself(
 ) -> bool {
     let address: Address = target.to_string().parse().unwrap();
     for _ in 0..attempts {
-        match BackendTransport.connect(ctx, &address, Duration::from_secs(1)).await {
+        match BackendTransport::default().connect(ctx, &address, Duration::from_secs(1)).await {
             Ok((_stream, peer)) => {
                 panic!("on {backend}: connected to {peer} through {target}, which nothing listens on")
             }

@@ -49,7 +49,7 @@ impl Transport for Guarded {
         ginkgo_tokio::Tokio.accept(listener)
     }
 
-    fn handshake(&self, accepted: Self::Accepted) -> Handshake<Self::Stream, Self::Handshaking> {
+    fn handshake(&self, accepted: Self::Accepted, _timeout: Duration) -> Handshake<Self::Stream, Self::Handshaking> {
         let expected = format!("{}\n", self.password);
         Handshake::Pending(Box::pin(async move {
             let mut stream = BufReader::new(accepted);

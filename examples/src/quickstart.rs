@@ -5,18 +5,24 @@
 //! |------------------------|---------------------------------------------------------------|-----------|
 //! | [`HelloWorldServer`]   | TCP on `0.0.0.0:7000`: `Hello World` every second, to each client | all four |
 //! | [`HelloWorldClient`]   | connects to `127.0.0.1:7000`, prints each line it receives    | all four  |
-//! | [`HelloWorldWebServer`]| HTTP on `0.0.0.0:8000`: `<strong>Hello World</strong>`        | tokio     |
-//! | [`HelloWorld`]         | the three above together                                       | tokio     |
-//! | [`AppServer`]          | an axum app on `0.0.0.0:8000`: `Hello World!`                  | tokio     |
+//! | [`HelloWorldWebServer`]| HTTP on `0.0.0.0:8000`: `<strong>Hello World</strong>`        | async (3) |
+//! | [`HelloWorld`]         | the three above together                                       | async (3) |
+//! | [`AppServer`]          | an axum app on `0.0.0.0:8000`: `Hello World!`                  | async (3) |
 //!
 //! The TCP services are written once, with `ginkgo::net`, and run on whichever backend runs
-//! the tree. The web servers use `ginkgo::http::HttpServer` (hyper), which runs on tokio; on
-//! another backend their start fails with an error saying so.
+//! the tree. The web servers use `ginkgo::http::HttpServer` (hyper), which runs on the three
+//! async backends (tokio, smol, async-std); on the threads backend their start fails with an
+//! error saying so.
 //!
 //! The addresses are settings ([`SERVER_ADDRESS`], [`CLIENT_ADDRESS`], [`WEB_ADDRESS`]) whose
 //! defaults are the manual's; `new()` reads them from the process's configuration (the one the
 //! runner loaded), and `with_address` (or `with_addresses`) takes others, such as
-//! `127.0.0.1:0` in tests.
+//! `127.0.0.1:0` in tests. Each is `host:port` or `unix:/path/to.sock`.
+//!
+//! TLS is settings too: with [`TLS_CERT`] and [`TLS_KEY`] set (PEM files), `HelloWorldServer`,
+//! `HelloWorldWebServer` and `AppServer` serve TLS (HTTPS for the web servers); with
+//! [`CLIENT_TLS_CA`] set, `HelloWorldClient` connects with TLS, trusting that CA's
+//! certificates. A reload reads the files again.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -33,20 +39,20 @@ use ginkgo::{Backoff, Config, Context, Service, ServiceHandle, TaskResult, setti
 setting!(pub static SERVER_ADDRESS: String {
     name: "quickstart.server_address",
     default: "0.0.0.0:7000".to_string(),
-    help: "Where HelloWorldServer listens",
+    help: "Where HelloWorldServer listens: host:port, or unix:/path",
     restart: true,
 });
 
 setting!(pub static CLIENT_ADDRESS: String {
     name: "quickstart.client_address",
     default: "127.0.0.1:7000".to_string(),
-    help: "Where HelloWorldClient connects",
+    help: "Where HelloWorldClient connects: host:port, or unix:/path",
 });
 
 setting!(pub static WEB_ADDRESS: String {
     name: "quickstart.web_address",
     default: "0.0.0.0:8000".to_string(),
-    help: "Where HelloWorldWebServer and AppServer listen",
+    help: "Where HelloWorldWebServer and AppServer listen: host:port, or unix:/path",
     restart: true,
 });
 
@@ -55,6 +61,24 @@ setting!(pub static CLIENT_BACKOFF: Backoff {
     default: Backoff::default(),
     help: "How HelloWorldClient waits between connection attempts: a table of\ninitial_delay and max_delay (seconds), factor and jitter",
     restart: true,
+});
+
+setting!(pub static TLS_CERT: Option<std::path::PathBuf> {
+    name: "quickstart.tls_cert",
+    default: None,
+    help: "The certificate chain (PEM) HelloWorldServer, HelloWorldWebServer and AppServer\nserve TLS with, along with quickstart.tls_key; unset: no TLS",
+});
+
+setting!(pub static TLS_KEY: Option<std::path::PathBuf> {
+    name: "quickstart.tls_key",
+    default: None,
+    help: "The private key (PEM) of quickstart.tls_cert",
+});
+
+setting!(pub static CLIENT_TLS_CA: Option<std::path::PathBuf> {
+    name: "quickstart.client_tls_ca",
+    default: None,
+    help: "The CA certificates (PEM) HelloWorldClient trusts, connecting with TLS; unset: no TLS",
 });
 
 /// The current value of an address setting.
@@ -88,7 +112,9 @@ impl HelloWorldServer {
 
     /// The server on `address`.
     pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
-        ServiceHandle::build(|this| HelloWorldServer { server: this.add_service(StreamServer::new(address, hello)) })
+        ServiceHandle::build(|this| HelloWorldServer {
+            server: this.add_service(StreamServer::new(address, hello).with_tls_settings(&TLS_CERT, &TLS_KEY)),
+        })
     }
 
     /// The TCP server it is made of.
@@ -96,9 +122,17 @@ impl HelloWorldServer {
         &self.server
     }
 
-    /// The address it listens on, while it does.
+    /// The address it listens on, while it listens on TCP.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.server.service().local_addr()
+    }
+
+    /// Where a client reaches it, while it listens: `127.0.0.1:PORT` (the loopback address
+    /// when it listens on all of them), or `unix:/path/to.sock`.
+    fn listening_on(&self) -> Option<String> {
+        let server = self.server.service();
+        let unix = || server.local_path().map(|path| format!("unix:{}", path.display()));
+        server.local_addr().map(|address| reachable(address).to_string()).or_else(unix)
     }
 }
 
@@ -149,7 +183,8 @@ impl HelloWorldClient {
         let client = StreamClient::with_address_from(address, move |connection, ctx| {
             print_lines(connection, ctx, output.clone())
         })
-        .with_backoff(CLIENT_BACKOFF.get(Config::current()));
+        .with_backoff(CLIENT_BACKOFF.get(Config::current()))
+        .with_tls_ca_setting(&CLIENT_TLS_CA);
         ServiceHandle::build(|this| HelloWorldClient { client: this.add_service(client) })
     }
 
@@ -179,13 +214,14 @@ async fn print_lines(connection: Connection, ctx: Context, output: Output) -> Ta
 }
 
 /// A web server answering every request with `<strong>Hello World</strong>` as HTML: an
-/// [`HttpServer`] child and a plain tower service. Runs on tokio.
+/// [`HttpServer`] child and a plain tower service. Runs on tokio, smol and async-std.
 ///
 /// ```no_run
 /// use ginkgo::Backend;
 /// use ginkgo_examples::quickstart::HelloWorldWebServer;
 ///
-/// // Then `curl http://localhost:8000`.
+/// // Then `curl http://localhost:8000` (or, with `quickstart.web_address` set to
+/// // `unix:/tmp/app.sock`, `curl --unix-socket /tmp/app.sock http://localhost/`).
 /// Backend::default().serve_forever(HelloWorldWebServer::new())?;
 /// # Ok::<(), ginkgo::Error>(())
 /// ```
@@ -207,7 +243,8 @@ impl HelloWorldWebServer {
             response.headers_mut().insert(http::header::CONTENT_TYPE, html);
             Ok::<_, Infallible>(response)
         });
-        ServiceHandle::build(|this| HelloWorldWebServer { server: this.add_service(HttpServer::new(address, page)) })
+        let server = HttpServer::new(address, page).with_tls_settings(&TLS_CERT, &TLS_KEY);
+        ServiceHandle::build(|this| HelloWorldWebServer { server: this.add_service(server) })
     }
 
     /// The HTTP server it is made of.
@@ -215,7 +252,7 @@ impl HelloWorldWebServer {
         &self.server
     }
 
-    /// The address it listens on, while it does.
+    /// The address it listens on, while it listens on TCP.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.server.service().local_addr()
     }
@@ -224,11 +261,11 @@ impl HelloWorldWebServer {
 impl Service for HelloWorldWebServer {}
 
 /// A [`HelloWorldServer`], a [`HelloWorldClient`] connected to it, and a
-/// [`HelloWorldWebServer`], started in that order and stopped in reverse. Runs on tokio (for
-/// the web server).
+/// [`HelloWorldWebServer`], started in that order and stopped in reverse. Runs on tokio, smol
+/// and async-std (the web server's backends).
 ///
 /// The client follows the server: it connects to the address the server is listening on
-/// (`127.0.0.1` when the server listens on all addresses).
+/// (`127.0.0.1` when the server listens on all addresses), or to its Unix socket.
 ///
 /// ```no_run
 /// use ginkgo::Backend;
@@ -265,7 +302,7 @@ impl HelloWorld {
         ServiceHandle::build(|this| {
             let server = this.add_service(HelloWorldServer::with_address(stream));
             let listening = server.clone();
-            let address = move || listening.service().local_addr().map(|address| reachable(address).to_string());
+            let address = move || listening.service().listening_on();
             let client = this.add_service(HelloWorldClient::following(address, Arc::new(Mutex::new(output))));
             let web = this.add_service(HelloWorldWebServer::with_address(web));
             HelloWorld { server, client, web }
@@ -307,7 +344,7 @@ pub fn app() -> axum::Router {
 }
 
 /// A web framework's app as a service: the axum [`app`] on an [`HttpServer`] child. Runs on
-/// tokio.
+/// tokio, smol and async-std.
 ///
 /// ```no_run
 /// use ginkgo::Backend;
@@ -328,7 +365,8 @@ impl AppServer {
 
     /// The app on `address`.
     pub fn with_address(address: impl ToString) -> ServiceHandle<Self> {
-        ServiceHandle::build(|this| AppServer { server: this.add_service(HttpServer::new(address, app())) })
+        let server = HttpServer::new(address, app()).with_tls_settings(&TLS_CERT, &TLS_KEY);
+        ServiceHandle::build(|this| AppServer { server: this.add_service(server) })
     }
 
     /// The HTTP server it is made of.
@@ -336,7 +374,7 @@ impl AppServer {
         &self.server
     }
 
-    /// The address it listens on, while it does.
+    /// The address it listens on, while it listens on TCP.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.server.service().local_addr()
     }

@@ -1,13 +1,40 @@
 //! The quickstart's services over real sockets on 127.0.0.1: the TCP ones on every backend,
-//! the web ones on tokio (and refused, cleanly, elsewhere).
+//! the web ones on tokio, smol and async-std (and refused, cleanly, on threads); and, through
+//! the real `ginkgo` binary, the web ones on a Unix socket (asked by hand and by curl) and the
+//! client following its server's Unix socket, on each of those.
+
+mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use ginkgo::testing::{DEADLINE, each_backend, until, within};
 use ginkgo::{Backend, ErrorKind, State};
 use ginkgo_examples::quickstart::{AppServer, HelloWorld, HelloWorldClient, HelloWorldServer, HelloWorldWebServer};
+use support::{Home, Running, SIGTERM, finish, ginkgo};
+
+/// The backends the web servers run on.
+const WEB_BACKENDS: [&str; 3] = ["tokio", "smol", "async-std"];
+
+/// Runs `body` on each of [`WEB_BACKENDS`].
+fn each_web_backend<F, Fut>(body: F)
+where
+    F: Fn(Backend) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|backend| {
+        let run = WEB_BACKENDS.contains(&backend.name()).then(|| body(backend));
+        async move {
+            if let Some(run) = run {
+                run.await;
+            }
+        }
+    });
+}
 
 /// What a client printed.
 #[derive(Clone, Default)]
@@ -109,9 +136,8 @@ fn hello_world_client_and_server_talk_on_every_backend() {
 }
 
 #[test]
-fn hello_world_web_server_answers_html() {
-    let backend = Backend::Tokio;
-    backend.block_on(async {
+fn hello_world_web_server_answers_html_on_every_async_backend() {
+    each_web_backend(|backend| async move {
         let web = backend.service(HelloWorldWebServer::with_address("127.0.0.1:0"));
         within(backend, "start", web.start()).await.unwrap();
         let response = get(web.service().local_addr().unwrap());
@@ -123,9 +149,8 @@ fn hello_world_web_server_answers_html() {
 }
 
 #[test]
-fn app_server_answers_hello_world() {
-    let backend = Backend::Tokio;
-    backend.block_on(async {
+fn app_server_answers_hello_world_on_every_async_backend() {
+    each_web_backend(|backend| async move {
         let app = backend.service(AppServer::with_address("127.0.0.1:0"));
         within(backend, "start", app.start()).await.unwrap();
         let response = get(app.service().local_addr().unwrap());
@@ -136,9 +161,8 @@ fn app_server_answers_hello_world() {
 }
 
 #[test]
-fn hello_world_runs_the_three_together_on_tokio() {
-    let backend = Backend::Tokio;
-    backend.block_on(async {
+fn hello_world_runs_the_three_together_on_every_async_backend() {
+    each_web_backend(|backend| async move {
         let printed = Printed::default();
         let all = backend.service(HelloWorld::with_output("127.0.0.1:0", "127.0.0.1:0", printed.clone()));
         within(backend, "start", all.start()).await.unwrap();
@@ -154,9 +178,9 @@ fn hello_world_runs_the_three_together_on_tokio() {
 }
 
 #[test]
-fn hello_world_elsewhere_than_tokio_fails_to_start_and_rolls_back() {
+fn hello_world_on_threads_fails_to_start_and_rolls_back() {
     each_backend(|backend| async move {
-        if backend == Backend::Tokio {
+        if backend.name() != "threads" {
             return;
         }
         let all = backend.service(HelloWorld::with_output("127.0.0.1:0", "127.0.0.1:0", Printed::default()));
@@ -164,12 +188,113 @@ fn hello_world_elsewhere_than_tokio_fails_to_start_and_rolls_back() {
         assert_eq!(err.kind(), ErrorKind::StartFailed);
         assert_eq!(
             err.chain().to_string(),
-            format!(
-                "HelloWorld/HelloWorldWebServer/HttpServer: do_start failed: \
-                 ginkgo_tokio::HttpServer runs only on the tokio backend, not on `{backend}`"
-            )
+            "HelloWorld/HelloWorldWebServer/HttpServer: do_start failed: \
+             ginkgo::http::HttpServer runs only on the tokio, smol or async-std backend, not on `threads`"
         );
         let states: Vec<_> = all.children().iter().map(|c| c.state()).collect();
         assert_eq!(states, [State::Stopped, State::Stopped, State::Failed]);
     });
+}
+
+/// True if curl can be run; otherwise says which half of `test` is skipped.
+fn curl_is_there(test: &str) -> bool {
+    let there = Command::new("curl").arg("--version").output().is_ok_and(|out| out.status.success());
+    if !there {
+        eprintln!("{test}: the curl half skipped: curl is not installed");
+    }
+    there
+}
+
+/// `curl --unix-socket SOCKET http://localhost/`: its exit code and what it printed.
+fn curl_unix(socket: &Path) -> (i32, String) {
+    let mut curl = Command::new("curl");
+    curl.args(["--silent", "--show-error", "--max-time", "20", "--unix-socket"]).arg(socket);
+    curl.arg("http://localhost/");
+    let done = finish(curl);
+    (done.code(), done.stdout)
+}
+
+/// `GET /` over the Unix socket at `socket`, by hand: the whole response.
+fn get_unix(socket: &Path) -> String {
+    let mut stream = UnixStream::connect(socket).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// `ginkgo --set async=BACKEND --set KEY=unix:SOCKET… TARGET`, once its servers listen.
+fn ginkgo_on_unix_sockets(home: &Home, backend: &str, sockets: &[(&str, &Path)], target: &str) -> Running {
+    let mut command = home.command(ginkgo());
+    command.arg("--set").arg(format!("async={backend}"));
+    for (key, socket) in sockets {
+        command.arg("--set").arg(format!("{key}=unix:{}", socket.display()));
+    }
+    command.arg(target);
+    let run = Running::start(command);
+    for (_, socket) in sockets {
+        run.stderr.wait_contains(&format!(": listening on unix:{}", socket.display()));
+    }
+    let starting = format!("runner: starting {target} on {backend}");
+    assert!(run.stderr.all().iter().any(|line| line.ends_with(&starting)), "{starting}");
+    run
+}
+
+#[test]
+fn the_web_servers_answer_on_a_unix_socket_through_ginkgo_on_every_async_backend() {
+    let curl = curl_is_there("the_web_servers_answer_on_a_unix_socket_through_ginkgo_on_every_async_backend");
+    let home = Home::new();
+    let socket = home.file("app.sock");
+    for backend in WEB_BACKENDS {
+        for (target, body) in [
+            ("quickstart.AppServer", "Hello World!"),
+            ("quickstart.HelloWorldWebServer", "<strong>Hello World</strong>"),
+        ] {
+            let mut web = ginkgo_on_unix_sockets(&home, backend, &[("quickstart.web_address", &socket)], target);
+            let response = get_unix(&socket);
+            assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{target} on {backend}: {response}");
+            assert!(response.ends_with(&format!("\r\n\r\n{body}")), "{target} on {backend}: {response}");
+            if curl {
+                assert_eq!(curl_unix(&socket), (0, body.to_string()), "curl: {target} on {backend}");
+            }
+            web.signal(SIGTERM);
+            assert_eq!(web.exit_code(), 0, "{target} on {backend}");
+            assert!(!socket.exists(), "{target} on {backend}: the socket's file is removed at the stop");
+        }
+    }
+}
+
+#[test]
+fn hello_world_client_follows_its_server_on_a_unix_socket_through_ginkgo_on_every_async_backend() {
+    let home = Home::new();
+    let (server, web) = (home.file("hello.sock"), home.file("web.sock"));
+    for backend in WEB_BACKENDS {
+        let sockets = [("quickstart.server_address", server.as_path()), ("quickstart.web_address", web.as_path())];
+        let mut all = ginkgo_on_unix_sockets(&home, backend, &sockets, "quickstart.HelloWorld");
+        // The client prints what the server sends it over the server's socket.
+        all.stdout.wait_for("Hello World, from the client", |line| line == "Hello World");
+        let connected = format!("HelloWorld/HelloWorldClient/StreamClient: connected to unix:{}", server.display());
+        assert!(all.stderr.all().iter().any(|line| line.ends_with(&connected)), "{connected}");
+        assert!(get_unix(&web).ends_with("\r\n\r\n<strong>Hello World</strong>"), "on {backend}");
+        all.signal(SIGTERM);
+        assert_eq!(all.exit_code(), 0, "on {backend}");
+        assert!(!server.exists() && !web.exists(), "on {backend}: the sockets' files are removed at the stop");
+    }
+}
+
+#[test]
+fn the_web_servers_on_threads_fail_to_start_through_ginkgo_naming_the_backends() {
+    let home = Home::new();
+    let socket = home.file("app.sock");
+    let mut command = home.command(ginkgo());
+    command.args(["--set", "async=threads"]);
+    command.arg("--set").arg(format!("quickstart.web_address=unix:{}", socket.display()));
+    command.arg("quickstart.AppServer");
+    let done = finish(command);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    let expected = "ginkgo: error: AppServer/HttpServer: do_start failed: \
+                    ginkgo::http::HttpServer runs only on the tokio, smol or async-std backend, not on `threads`";
+    assert!(done.stderr.lines().any(|line| line == expected), "{}", done.stderr);
+    assert!(!socket.exists(), "nothing listened");
 }

@@ -7,6 +7,8 @@
 //! * [`AsyncIo`]: the TCP and Unix sockets both runtimes are built on (async-io's), as a
 //!   [`Transport`](ginkgo_core::net::Transport); [`StreamServer`] and [`StreamClient`] are the
 //!   services over it, whose handlers get a connection implementing `futures::io`'s traits.
+//! * [`AsyncIoTls`] (feature `tls`): TLS over those sockets (futures-rustls), whose services
+//!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
 //!   [`AsyncIo`]: `ginkgo_core::net::HttpServer` with the glue that hands these streams to
 //!   hyper.
@@ -24,6 +26,8 @@ mod http;
 mod services;
 #[cfg(feature = "smol")]
 mod smol_manager;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 #[cfg(feature = "async-std")]
@@ -34,4 +38,6 @@ pub use http::HttpServer;
 pub use services::{StreamClient, StreamServer};
 #[cfg(feature = "smol")]
 pub use smol_manager::{SmolManager, block_on_smol};
+#[cfg(feature = "tls")]
+pub use tls::{AsyncIoTls, TlsStream};
 pub use transport::{AsyncIo, Listener, Stream};

@@ -236,6 +236,10 @@ async fn serve(app: &App, plan: &Plan, prepared: &mut Prepared, pipe: &mut Optio
 
     let reload_deferred = match start(&root, inbox).await {
         Started::Ready { reload_deferred } => reload_deferred,
+        // A service that could not use its configuration (a certificate file, say): exit 2.
+        Started::Failed(err) if ginkgo::config::ConfigError::found_in(&err) => {
+            return Err(Failure::usage(err.chain().to_string()));
+        }
         Started::Failed(err) => return Err(Failure::failed(err.chain().to_string())),
         Started::StoppedBy(signal) => {
             log::info!(target: "runner", "{signal} while starting: stopping what has started");

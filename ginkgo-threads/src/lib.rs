@@ -11,14 +11,20 @@
 //! services over it, a thread per connection. They are written once, in `ginkgo_core::net`,
 //! with what they share with the other backends' (supervising connections, the pace of
 //! reconnecting, Unix socket files, [`ListenError`]); what blocking changes is in [`Threads`].
+//! [`ThreadsTls`] (feature `tls`) is TLS over those sockets (rustls' blocking streams), whose
+//! connections are [`TlsStream`]s.
 #![doc(test(attr(deny(warnings))))]
 
 mod connections;
 mod manager;
 mod services;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use ginkgo_core::net::ListenError;
 pub use manager::{ThreadManager, block_on};
 pub use services::{StreamClient, StreamServer};
+#[cfg(feature = "tls")]
+pub use tls::{Accepting, ThreadsTls, TlsStream};
 pub use transport::{Listener, Stream, Threads};

@@ -94,7 +94,7 @@ impl Transport for Threads {
         }
     }
 
-    fn handshake(&self, accepted: Stream) -> Handshake<Stream, Self::Handshaking> {
+    fn handshake(&self, accepted: Stream, _timeout: Duration) -> Handshake<Stream, Self::Handshaking> {
         Handshake::Done(accepted)
     }
 
@@ -115,6 +115,25 @@ impl Transport for Threads {
         let registered = connections.register(&socket)?;
         connections.watch_connection(ctx);
         Ok((Stream { socket, _registered: registered }, peer))
+    }
+}
+
+impl Stream {
+    /// Sets how long each read and each write may block (`None`: as long as it takes).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn set_timeouts(&self, timeout: Option<Duration>) -> io::Result<()> {
+        match &self.socket {
+            Socket::Tcp(tcp) => tcp.set_read_timeout(timeout).and_then(|()| tcp.set_write_timeout(timeout)),
+            Socket::Unix(unix) => unix.set_read_timeout(timeout).and_then(|()| unix.set_write_timeout(timeout)),
+        }
+    }
+
+    /// Shuts the writing half down: the other end reads to its end.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match &self.socket {
+            Socket::Tcp(tcp) => tcp.shutdown(Shutdown::Write),
+            Socket::Unix(unix) => unix.shutdown(Shutdown::Write),
+        }
     }
 }
 
@@ -215,9 +234,6 @@ impl AsyncWrite for Stream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(match &self.socket {
-            Socket::Tcp(tcp) => tcp.shutdown(Shutdown::Write),
-            Socket::Unix(unix) => unix.shutdown(Shutdown::Write),
-        })
+        Poll::Ready(self.shutdown_write())
     }
 }

@@ -6,6 +6,8 @@
 //!   [`Transport`](ginkgo_core::net::Transport), the network services' glue to tokio;
 //!   [`StreamServer`] and [`StreamClient`] are the services over it, whose handlers get a
 //!   tokio [`Stream`]; [`FuturesIo`] shows a tokio stream through the `futures::io` traits.
+//! * [`TokioTls`] (feature `tls`): TLS over tokio's sockets (tokio-rustls), whose services
+//!   take their certificates with `with_tls`; its connections are [`TlsStream`]s.
 //! * [`HttpServer`] (feature `http`): any tower service (an axum `Router`, say) over hyper, on
 //!   [`Tokio`]: `ginkgo_core::net::HttpServer` with the glue that hands tokio's streams to hyper.
 //!
@@ -21,6 +23,8 @@ mod http;
 mod manager;
 mod runtime;
 mod services;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use futures_io::FuturesIo;
@@ -30,4 +34,6 @@ pub use http::HttpServer;
 pub use manager::TokioManager;
 pub use runtime::{block_on, runtime};
 pub use services::{StreamClient, StreamServer};
+#[cfg(feature = "tls")]
+pub use tls::{TlsStream, TokioTls};
 pub use transport::{Listener, Stream, Tokio};

@@ -69,7 +69,7 @@ impl Transport for Tokio {
         }
     }
 
-    fn handshake(&self, accepted: Stream) -> Handshake<Stream, Self::Handshaking> {
+    fn handshake(&self, accepted: Stream, _timeout: Duration) -> Handshake<Stream, Self::Handshaking> {
         Handshake::Done(accepted)
     }
 

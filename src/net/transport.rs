@@ -1,12 +1,12 @@
 //! `BackendTransport`: the sockets of whichever backend runs the service.
 
 use std::fmt;
-use std::future::Ready;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::io::{AsyncRead, AsyncWrite};
 use ginkgo_core::net::backend::{Handshake, Transport};
 use ginkgo_core::net::{Address, LocalAddr, PeerAddr, SocketMode};
@@ -24,22 +24,36 @@ pub use http::BackendHttpIo;
 /// the threads backend's blocking ones (`ginkgo_threads::Threads`). The [`Transport`] of
 /// [`StreamServer`](super::StreamServer) and [`StreamClient`](super::StreamClient); its
 /// connections are [`BackendStream`]s.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BackendTransport;
+///
+/// With the feature `tls`, it speaks TLS when a service's `with_tls` (or `with_tls_settings`,
+/// …) gave it a certificate or trusted roots and, for settings, they were set when the service
+/// started: over each backend's own TLS (tokio-rustls on tokio, futures-rustls on smol and
+/// async-std, rustls' blocking streams on threads), with the same [`BackendStream`]s.
+#[derive(Clone, Debug, Default)]
+pub struct BackendTransport {
+    #[cfg(feature = "tls")]
+    tls: Option<ginkgo_core::tls::TlsLayer>,
+}
 
 /// A connection over the sockets of the backend running the service, behind the
 /// `futures::io::{AsyncRead, AsyncWrite}` traits whatever the backend. A tokio stream is held
 /// inline, the others boxed, so that the type is no larger than tokio's `TcpStream`: a server
 /// may hold many thousands of idle connections, and tokio is the default backend.
-pub struct BackendStream(Stream);
+pub struct BackendStream(pub(super) Stream);
 
-enum Stream {
+pub(super) enum Stream {
     #[cfg(feature = "tokio")]
     Tokio(ginkgo_tokio::FuturesIo<ginkgo_tokio::Stream>),
     #[cfg(any(feature = "smol", feature = "async-std"))]
     AsyncIo(Box<ginkgo_asyncstd::Stream>),
     #[cfg(feature = "threads")]
     Threads(Box<ginkgo_threads::Stream>),
+    #[cfg(all(feature = "tokio", feature = "tls"))]
+    TokioTls(Box<ginkgo_tokio::FuturesIo<ginkgo_tokio::TlsStream>>),
+    #[cfg(all(any(feature = "smol", feature = "async-std"), feature = "tls"))]
+    AsyncIoTls(Box<ginkgo_asyncstd::TlsStream>),
+    #[cfg(all(feature = "threads", feature = "tls"))]
+    ThreadsTls(Box<ginkgo_threads::TlsStream>),
 }
 
 /// A listening socket of the backend running the service.
@@ -56,7 +70,7 @@ enum Listener {
 
 /// Whose sockets a backend uses.
 #[derive(Clone, Copy)]
-enum Sockets {
+pub(super) enum Sockets {
     #[cfg(feature = "tokio")]
     Tokio,
     #[cfg(any(feature = "smol", feature = "async-std"))]
@@ -86,10 +100,28 @@ impl Transport for BackendTransport {
     type Listener = BackendListener;
     type Accepted = BackendStream;
     type Stream = BackendStream;
-    type Handshaking = Ready<io::Result<BackendStream>>;
+    type Handshaking = BoxFuture<'static, io::Result<BackendStream>>;
 
     fn check_backend(&self, ctx: &Context, _service: &'static str) -> Result<(), BoxError> {
         Sockets::of(ctx)?;
+        Ok(())
+    }
+
+    fn prepare(&self, ctx: &Context) -> Result<(), BoxError> {
+        #[cfg(feature = "tls")]
+        if let Some(layer) = &self.tls {
+            layer.load(ctx).map_err(ginkgo_core::config::ConfigError::unusable)?;
+        }
+        let _ = ctx;
+        Ok(())
+    }
+
+    fn reload(&self, ctx: &Context) -> Result<(), BoxError> {
+        #[cfg(feature = "tls")]
+        if let Some(layer) = &self.tls {
+            layer.reload(ctx)?;
+        }
+        let _ = ctx;
         Ok(())
     }
 
@@ -140,7 +172,12 @@ impl Transport for BackendTransport {
         Ok((BackendStream(stream), peer))
     }
 
-    fn handshake(&self, accepted: BackendStream) -> Handshake<BackendStream, Self::Handshaking> {
+    fn handshake(&self, accepted: BackendStream, timeout: Duration) -> Handshake<BackendStream, Self::Handshaking> {
+        #[cfg(feature = "tls")]
+        if let Some(config) = self.tls.as_ref().and_then(ginkgo_core::tls::TlsLayer::server_config) {
+            return Handshake::Pending(super::tls::accept(accepted, config, timeout));
+        }
+        let _ = timeout;
         Handshake::Done(accepted)
     }
 
@@ -150,7 +187,12 @@ impl Transport for BackendTransport {
         address: &Address,
         timeout: Duration,
     ) -> io::Result<(BackendStream, PeerAddr)> {
-        let (stream, peer) = match Sockets::of(ctx).map_err(io::Error::other)? {
+        let sockets = Sockets::of(ctx).map_err(io::Error::other)?;
+        #[cfg(feature = "tls")]
+        if let Some(layer) = self.tls.as_ref().filter(|layer| layer.is_on()) {
+            return super::tls::connect(sockets, layer, ctx, address, timeout).await;
+        }
+        let (stream, peer) = match sockets {
             #[cfg(feature = "tokio")]
             Sockets::Tokio => {
                 let (stream, peer) = ginkgo_tokio::Tokio.connect(ctx, address, timeout).await?;
@@ -171,6 +213,13 @@ impl Transport for BackendTransport {
     }
 }
 
+#[cfg(feature = "tls")]
+impl ginkgo_core::tls::WithTls for BackendTransport {
+    fn set_tls(&mut self, layer: ginkgo_core::tls::TlsLayer) {
+        self.tls = Some(layer);
+    }
+}
+
 impl BackendStream {
     fn io(self: Pin<&mut Self>) -> Pin<&mut dyn Io> {
         match &mut self.get_mut().0 {
@@ -180,6 +229,12 @@ impl BackendStream {
             Stream::AsyncIo(stream) => Pin::new(&mut **stream),
             #[cfg(feature = "threads")]
             Stream::Threads(stream) => Pin::new(&mut **stream),
+            #[cfg(all(feature = "tokio", feature = "tls"))]
+            Stream::TokioTls(stream) => Pin::new(&mut **stream),
+            #[cfg(all(any(feature = "smol", feature = "async-std"), feature = "tls"))]
+            Stream::AsyncIoTls(stream) => Pin::new(&mut **stream),
+            #[cfg(all(feature = "threads", feature = "tls"))]
+            Stream::ThreadsTls(stream) => Pin::new(&mut **stream),
         }
     }
 }

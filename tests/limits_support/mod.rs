@@ -113,11 +113,16 @@ impl Drop for Running {
     }
 }
 
-/// A server that greets each client with `Hello World`, then answers each line with
-/// `echo: <line>`, counting its handlers in `handlers`.
+/// A server on 127.0.0.1 that greets each client with `Hello World`, then answers each line
+/// with `echo: <line>`, counting its handlers in `handlers`.
 pub(crate) fn greeter(handlers: &Handlers) -> StreamServer {
+    greeter_at("127.0.0.1:0", handlers)
+}
+
+/// The [`greeter`] on `address`.
+pub(crate) fn greeter_at(address: &str, handlers: &Handlers) -> StreamServer {
     let handlers = handlers.clone();
-    StreamServer::new("127.0.0.1:0", move |connection: Connection, ctx: Context| {
+    StreamServer::new(address, move |connection: Connection, ctx: Context| {
         let running = handlers.enter();
         async move {
             let _running = running;

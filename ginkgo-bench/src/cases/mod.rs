@@ -9,6 +9,7 @@
 pub mod daemon;
 pub mod echo;
 pub mod http;
+pub mod http_smol;
 pub mod idle_memory;
 pub mod reload;
 pub mod runtime;
@@ -19,6 +20,7 @@ pub mod spawn_tokio;
 pub mod spawner;
 pub mod start_ready;
 pub mod stop_idle;
+pub mod tls_echo;
 pub mod tree;
 
 use crate::Mode;
@@ -41,11 +43,11 @@ pub struct Case {
 /// let names: Vec<_> = ginkgo_bench::cases::all().iter().map(|case| case.name).collect();
 /// assert_eq!(
 ///     names,
-///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "http",
-///      "idle-memory", "stop-idle", "start-ready"]
+///     ["spawn-tokio", "spawn-smol", "spawn-threads", "tree", "setting-read", "reload", "echo", "tls-echo", "http",
+///      "http-smol", "idle-memory", "stop-idle", "start-ready"]
 /// );
 /// ```
-pub fn all() -> [Case; 11] {
+pub fn all() -> [Case; 13] {
     [
         Case {
             name: "spawn-tokio",
@@ -79,9 +81,19 @@ pub fn all() -> [Case; 11] {
             run: echo::run,
         },
         Case {
+            name: "tls-echo",
+            about: "TLS echo, 64 B, 100 connections: Ginkgo's StreamServers with_tls vs a hand-written tokio-rustls accept loop",
+            run: tls_echo::run,
+        },
+        Case {
             name: "http",
             about: "HTTP hello, keep-alive, 100 connections: HttpServer hosting an axum Router vs axum::serve",
             run: http::run,
+        },
+        Case {
+            name: "http-smol",
+            about: "HTTP hello on smol, keep-alive, 100 connections: HttpServer hosting an axum Router vs hyper on smol by hand",
+            run: http_smol::run,
         },
         Case {
             name: "idle-memory",

@@ -5,7 +5,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::ClientConfig;
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::{Latencies, echo, http};
 
@@ -22,7 +28,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    async fn exchange(self, stream: &mut TcpStream, buffer: &mut [u8]) -> io::Result<()> {
+    async fn exchange(self, stream: &mut (impl AsyncRead + AsyncWrite + Unpin), buffer: &mut [u8]) -> io::Result<()> {
         match self {
             Protocol::Echo => echo::exchange(stream, buffer).await,
             Protocol::Http => http::exchange(stream, buffer).await,
@@ -72,10 +78,46 @@ impl Outcome {
 pub async fn closed_loop(address: SocketAddr, protocol: Protocol, spec: Spec) -> Outcome {
     let mut streams = Vec::with_capacity(spec.connections);
     for _ in 0..spec.connections {
-        let stream = TcpStream::connect(address).await.expect("the load connects to the server");
-        stream.set_nodelay(true).expect("TCP_NODELAY on the load's connections");
-        streams.push(stream);
+        streams.push(connect(address).await);
     }
+    exchange_until_done(streams, protocol, spec).await
+}
+
+/// [`closed_loop`] over TLS: each connection shakes hands with tokio-rustls as a client of
+/// `tls`, verifying the server as `localhost`, before the time starts.
+///
+/// # Panics
+///
+/// As [`closed_loop`], and if a handshake fails.
+pub async fn closed_loop_over_tls(
+    address: SocketAddr,
+    protocol: Protocol,
+    spec: Spec,
+    tls: Arc<ClientConfig>,
+) -> Outcome {
+    let connector = TlsConnector::from(tls);
+    let mut streams = Vec::with_capacity(spec.connections);
+    for _ in 0..spec.connections {
+        let name = ServerName::try_from("localhost").expect("a server name");
+        let tls = connector.connect(name, connect(address).await).await.expect("the load's TLS handshake");
+        streams.push(tls);
+    }
+    exchange_until_done(streams, protocol, spec).await
+}
+
+/// A connection of the load to `address`, with TCP_NODELAY.
+async fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(address).await.expect("the load connects to the server");
+    stream.set_nodelay(true).expect("TCP_NODELAY on the load's connections");
+    stream
+}
+
+/// Has each of `streams` run `protocol`'s exchange, one at a time, until `spec.duration` has
+/// passed, as a task of the current runtime; then closes them.
+async fn exchange_until_done<S>(streams: Vec<S>, protocol: Protocol, spec: Spec) -> Outcome
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let began = Instant::now();
     let deadline = began + spec.duration;
     let tasks: Vec<_> = streams

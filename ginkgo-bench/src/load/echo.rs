@@ -2,8 +2,7 @@
 
 use std::io;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The size of an echo message, in bytes.
 pub const MESSAGE: usize = 64;
@@ -25,7 +24,7 @@ const PAYLOAD: [u8; MESSAGE] = {
 /// # Errors
 ///
 /// If the connection fails, or what comes back is not what was sent.
-pub(crate) async fn exchange(stream: &mut TcpStream, buffer: &mut [u8]) -> io::Result<()> {
+pub(crate) async fn exchange(stream: &mut (impl AsyncRead + AsyncWrite + Unpin), buffer: &mut [u8]) -> io::Result<()> {
     stream.write_all(&PAYLOAD).await?;
     let echoed = &mut buffer[..MESSAGE];
     stream.read_exact(echoed).await?;

@@ -6,8 +6,7 @@
 
 use std::io;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
@@ -17,7 +16,7 @@ const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 ///
 /// If the connection fails, the response does not fit in `buffer`, or it is not a `200` with
 /// a `content-length`.
-pub(crate) async fn exchange(stream: &mut TcpStream, buffer: &mut [u8]) -> io::Result<()> {
+pub(crate) async fn exchange(stream: &mut (impl AsyncRead + AsyncWrite + Unpin), buffer: &mut [u8]) -> io::Result<()> {
     stream.write_all(REQUEST).await?;
     let mut filled = 0;
     loop {

@@ -10,7 +10,8 @@
 //! * Limits and settings: [`ServerLimits`] (the cap on connections, and an HTTP server's
 //!   timeouts and streams) and the settings behind them, [`MAX_CONNECTIONS`]
 //!   ([`MaxConnections`]), [`IDLE_TIMEOUT`], [`HEADER_READ_TIMEOUT`] ([`Timeout`]),
-//!   [`MAX_CONCURRENT_STREAMS`]; [`UNIX_SOCKET_MODE`] ([`SocketMode`]), the permissions of a
+//!   [`MAX_CONCURRENT_STREAMS`]; [`TLS_HANDSHAKE_TIMEOUT`], how long a client has for its
+//!   TLS handshake; [`UNIX_SOCKET_MODE`] ([`SocketMode`]), the permissions of a
 //!   Unix socket's file; [`ACCEPT_PAUSES`] and [`REPORT_INTERVAL`], how a server that cannot
 //!   accept paces itself and its log lines.
 //! * [`backend`]: what a backend crate builds its network services with (the [`Transport`]
@@ -34,6 +35,7 @@ mod bound_address;
 mod client_options;
 mod connection;
 mod connection_slots;
+mod deadline;
 #[cfg(unix)]
 pub mod handover;
 #[cfg(feature = "http")]
@@ -68,7 +70,8 @@ pub use listen_error::ListenError;
 use log_every::LogEvery;
 pub use max_connections::MaxConnections;
 pub use settings::{
-    HEADER_READ_TIMEOUT, IDLE_TIMEOUT, MAX_CONCURRENT_STREAMS, MAX_CONNECTIONS, ServerLimits, UNIX_SOCKET_MODE,
+    HEADER_READ_TIMEOUT, IDLE_TIMEOUT, MAX_CONCURRENT_STREAMS, MAX_CONNECTIONS, ServerLimits, TLS_HANDSHAKE_TIMEOUT,
+    UNIX_SOCKET_MODE,
 };
 pub use socket_mode::SocketMode;
 pub use stream_client::StreamClient;

@@ -30,6 +30,16 @@ setting!(
 );
 
 setting!(
+    /// Read when a server starts, unless its builder set one.
+    pub static TLS_HANDSHAKE_TIMEOUT: Timeout {
+        name: "net.tls_handshake_timeout",
+        default: Timeout::from_secs(10),
+        help: "Seconds a client has to finish its TLS handshake, from its connection; then the server closes it",
+        restart: true,
+    }
+);
+
+setting!(
     /// Read when an HTTP server starts, unless its builder set one.
     pub static IDLE_TIMEOUT: Timeout {
         name: "http.idle_timeout",
@@ -60,11 +70,12 @@ setting!(
 );
 
 /// The limits a server runs with: those its builder set, and for the others the settings
-/// (`net.max_connections`, `http.idle_timeout`, `http.header_read_timeout`,
-/// `http.max_concurrent_streams`) as they are when it starts.
+/// (`net.max_connections`, `net.tls_handshake_timeout`, `http.idle_timeout`,
+/// `http.header_read_timeout`, `http.max_concurrent_streams`) as they are when it starts.
 ///
 /// Every server keeps one and sets it through builder methods of the same names
-/// (`with_max_connections`, …); a stream server uses only the cap on connections.
+/// (`with_max_connections`, …); a stream server uses only the cap on connections and the
+/// handshake timeout.
 ///
 /// ```
 /// use std::time::Duration;
@@ -77,6 +88,9 @@ setting!(
 /// assert_eq!(limits.idle_timeout(&config), Duration::from_secs(30));
 /// assert_eq!(limits.header_read_timeout(&config), Duration::from_secs(10));
 /// assert_eq!(limits.max_concurrent_streams(&config), 100);
+/// assert_eq!(limits.handshake_timeout(&config), Duration::from_secs(10));
+/// let hasty = limits.with_handshake_timeout(Duration::from_millis(500));
+/// assert_eq!(hasty.handshake_timeout(&config), Duration::from_millis(500));
 ///
 /// let strict = limits.with_idle_timeout(Duration::from_secs(5)).with_max_concurrent_streams(0);
 /// assert_eq!(strict.idle_timeout(&config), Duration::from_secs(5));
@@ -85,6 +99,7 @@ setting!(
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ServerLimits {
     max_connections: Option<usize>,
+    handshake_timeout: Option<Timeout>,
     idle_timeout: Option<Timeout>,
     header_read_timeout: Option<Timeout>,
     max_concurrent_streams: Option<NonZeroU32>,
@@ -95,6 +110,13 @@ impl ServerLimits {
     /// says.
     pub fn with_max_connections(mut self, cap: usize) -> Self {
         self.max_connections = Some(cap.max(1));
+        self
+    }
+
+    /// Sets how long a client has to finish its handshake (TLS's), from its connection,
+    /// whatever `net.tls_handshake_timeout` says.
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = Some(Timeout::new(timeout));
         self
     }
 
@@ -122,6 +144,11 @@ impl ServerLimits {
     /// The cap on connections open at once.
     pub fn max_connections(&self, config: &Config) -> usize {
         self.max_connections.unwrap_or_else(|| MAX_CONNECTIONS.get(config).resolve())
+    }
+
+    /// How long a client has to finish its handshake.
+    pub fn handshake_timeout(&self, config: &Config) -> Duration {
+        self.handshake_timeout.unwrap_or_else(|| TLS_HANDSHAKE_TIMEOUT.get(config)).get()
     }
 
     /// How long an HTTP connection may wait for its next request.

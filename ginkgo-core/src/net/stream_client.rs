@@ -7,10 +7,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{Either, select};
-
 use super::client_options::ClientOptions;
 use super::connection::{Handler, handler};
+use super::deadline::within;
 use super::supervise::run_handler;
 use super::{Address, Connection, OpenConnection, PeerAddr, Transport};
 use crate::{AsyncManager, Backoff, BoxError, Context, Gauge, Readiness, Service, TaskResult, async_trait};
@@ -126,6 +125,28 @@ impl<T: Transport> StreamClient<T> {
     }
 }
 
+#[cfg(feature = "tls")]
+impl<T: crate::tls::WithTls> StreamClient<T> {
+    /// Connects with TLS, trusting what `tls` trusts and verifying the server by its name
+    /// ([`ClientTls`](crate::tls::ClientTls)): a server that fails is not connected to, and the
+    /// attempt counts as failed.
+    pub fn with_tls(self, tls: crate::tls::ClientTls) -> Self {
+        self.with_tls_layer(crate::tls::TlsLayer::client(tls))
+    }
+
+    /// Connects with TLS trusting the certificates in the PEM file the setting `ca` names (read
+    /// when the client starts, and again at each reload), verifying the server by the host of
+    /// its address; when the setting is unset as the client starts, it connects over plain TCP.
+    pub fn with_tls_ca_setting(self, ca: &'static crate::Setting<Option<std::path::PathBuf>>) -> Self {
+        self.with_tls_layer(crate::tls::TlsLayer::client_from_setting(ca))
+    }
+
+    fn with_tls_layer(mut self, layer: crate::tls::TlsLayer) -> Self {
+        Arc::make_mut(&mut self.transport).set_tls(layer);
+        self
+    }
+}
+
 #[async_trait]
 impl<T: Transport> Service for StreamClient<T> {
     fn start_timeout(&self) -> Duration {
@@ -138,10 +159,15 @@ impl<T: Transport> Service for StreamClient<T> {
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         self.transport.check_backend(ctx, "StreamClient")?;
+        self.transport.prepare(ctx)?;
         let (transport, options, handler) = (self.transport.clone(), self.options.clone(), self.handler.clone());
         let connected = self.connected.clone();
         let _task = ctx.spawn(move |ctx| stay_connected(ctx, transport, options, connected, handler));
         Ok(self.options.readiness())
+    }
+
+    async fn do_reload(&self, ctx: &Context) -> Result<(), BoxError> {
+        self.transport.reload(ctx)
     }
 }
 
@@ -256,19 +282,7 @@ async fn connect<T: Transport>(
     timeout: Duration,
 ) -> io::Result<(T::Stream, PeerAddr)> {
     let address: Address = address.parse().map_err(|bad| io::Error::new(io::ErrorKind::InvalidInput, bad))?;
-    within(manager, timeout, transport.connect(ctx, &address, timeout)).await
-}
-
-/// `attempt`, failed with `TimedOut` if it takes longer than `timeout`.
-async fn within<T>(
-    manager: &dyn AsyncManager,
-    timeout: Duration,
-    attempt: impl Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    match select(std::pin::pin!(attempt), manager.sleep(timeout)).await {
-        Either::Left((connected, _)) => connected,
-        Either::Right(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no connection within {timeout:?}"))),
-    }
+    within(manager, timeout, "connection", transport.connect(ctx, &address, timeout)).await
 }
 
 #[cfg(test)]

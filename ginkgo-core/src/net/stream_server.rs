@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::connection::{Handler, handler};
+use super::deadline::handshake_within;
 use super::{
     Connection, ConnectionFrom, ConnectionSlots, Handshake, Listen, ServerLimits, SocketMode, Transport,
     accept_until_stopping, spawn_connection,
@@ -43,6 +44,14 @@ use crate::{BoxError, Context, Readiness, Service, TaskResult, async_trait};
 ///   server pauses, logs it at most every 10 s, keeps serving the connections it has, and
 ///   accepts again once it can. How long a connection may stay quiet is the handler's to
 ///   decide (with [`Context::sleep`] or a timeout around its reads).
+/// * **TLS** (feature `tls`): [`with_tls`](StreamServer::with_tls) or
+///   [`with_tls_settings`](StreamServer::with_tls_settings) give a server over a transport
+///   that can speak it (`ginkgo::net`'s, or a backend's `TlsTransport`) its certificate, read
+///   when it starts (a bad one fails the start, naming the file) and again at each reload. A
+///   connection's handshake runs in its own task and must be done within
+///   [`with_handshake_timeout`](StreamServer::with_handshake_timeout) (by default the setting
+///   `net.tls_handshake_timeout`, 10 s); one that fails or runs out of time closes its
+///   connection, with a line at debug level, and counts in the gauge `handshakes_failed`.
 /// * **Stop** closes the listener at once, tells the handlers to finish, and after
 ///   [`stop_timeout`](StreamServer::with_stop_timeout) ends the ones still running, closing
 ///   their connections.
@@ -96,6 +105,13 @@ impl<T: Transport> StreamServer<T> {
         self
     }
 
+    /// Sets how long a client has to finish its handshake (TLS's) once connected; by default the
+    /// setting `net.tls_handshake_timeout`, read when the server starts.
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.limits = self.limits.with_handshake_timeout(timeout);
+        self
+    }
+
     /// Sets the permissions of a Unix socket's file (`0o600`: its owner only); by default the
     /// setting `net.unix_socket_mode` (0660).
     pub fn with_unix_socket_mode(mut self, mode: u32) -> Self {
@@ -120,6 +136,35 @@ impl<T: Transport> StreamServer<T> {
     }
 }
 
+#[cfg(feature = "tls")]
+impl<T: crate::tls::WithTls> StreamServer<T> {
+    /// Serves TLS with the certificate chain and private key in `files`, read when the server
+    /// starts (a file that cannot be used fails the start, naming it) and again at each reload
+    /// (new connections get the new certificate, open ones keep theirs; a reload that cannot
+    /// use the new files keeps the old certificate and fails, naming the file).
+    pub fn with_tls(self, files: crate::tls::TlsFiles) -> Self {
+        self.with_tls_layer(crate::tls::TlsLayer::server(files, crate::tls::Alpn::None))
+    }
+
+    /// Serves TLS with the certificate in the files the settings `cert` and `key` name (PEM
+    /// paths, relative to the config file's folder), read as [`with_tls`](StreamServer::with_tls)
+    /// says; when neither is set as the server starts, it serves plain TCP (then a reload that
+    /// sets them waits for a restart). `ginkgo::net`'s server and the backends' `TlsTransport`s
+    /// take it; over the latter, which speak TLS only, unset settings fail the start.
+    pub fn with_tls_settings(
+        self,
+        cert: &'static crate::Setting<Option<PathBuf>>,
+        key: &'static crate::Setting<Option<PathBuf>>,
+    ) -> Self {
+        self.with_tls_layer(crate::tls::TlsLayer::server_from_settings(cert, key, crate::tls::Alpn::None))
+    }
+
+    fn with_tls_layer(mut self, layer: crate::tls::TlsLayer) -> Self {
+        Arc::make_mut(&mut self.transport).set_tls(layer);
+        self
+    }
+}
+
 #[async_trait]
 impl<T: Transport> Service for StreamServer<T> {
     fn stop_timeout(&self) -> Duration {
@@ -128,47 +173,53 @@ impl<T: Transport> Service for StreamServer<T> {
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         self.transport.check_backend(ctx, "StreamServer")?;
+        self.transport.prepare(ctx)?;
         let (transport, handler) = (self.transport.clone(), self.handler.clone());
         let cap = self.limits.max_connections(ctx.config());
-        let serve = move |ctx, listener| serve_connections(ctx, transport, listener, cap, handler);
+        let handshake_timeout = self.limits.handshake_timeout(ctx.config());
+        let serve = move |ctx, listener| serve_connections(ctx, transport, listener, cap, handshake_timeout, handler);
         self.listen.start(ctx, &self.transport, serve).await?;
         Ok(Readiness::Ready)
+    }
+
+    async fn do_reload(&self, ctx: &Context) -> Result<(), BoxError> {
+        self.transport.reload(ctx)
     }
 }
 
 /// What a stream server does with its listener: accepts connections until the service begins
 /// to stop, at most `cap` open at once ([`accept_until_stopping`]), and runs `handler` on each,
 /// once its handshake is done, as a task of the service counted in its gauge `connections`
-/// ([`spawn_connection`]). A connection whose handshake fails is closed and logged at debug
-/// level.
+/// ([`spawn_connection`]). A connection whose handshake fails, or is not done within
+/// `handshake_timeout`, is closed, logged at debug level and counted in the gauge
+/// `handshakes_failed`.
 async fn serve_connections<T: Transport>(
     ctx: Context,
     transport: Arc<T>,
     listener: T::Listener,
     cap: usize,
+    handshake_timeout: Duration,
     handler: Handler<T::Stream>,
 ) -> TaskResult {
+    let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
     let slots = ConnectionSlots::new(cap, ctx.gauge("connections"));
     let path = ctx.path();
     accept_until_stopping(&ctx, transport.as_ref(), listener, &slots, |accepted, peer, open| {
         log::debug!("{path}: connection from {peer}");
         let (handler, what) = (handler.clone(), ConnectionFrom(peer.clone()));
-        match transport.handshake(accepted) {
+        match transport.handshake(accepted, handshake_timeout) {
             Handshake::Done(stream) => {
                 spawn_connection(&ctx, open, what, move |ctx| handler(Connection::new(stream, peer), ctx));
             }
-            Handshake::Pending(handshaking) => spawn_connection(&ctx, open, what, move |ctx| async move {
-                let stream = match handshaking.await {
-                    Ok(stream) => stream,
-                    Err(err) => {
-                        // A client that cannot or will not shake hands (a scanner, a wrong
-                        // protocol): its connection is closed, and nothing failed here.
-                        log::debug!("{}: connection from {peer}: handshake failed: {err}", ctx.path());
-                        return Ok(());
-                    }
-                };
-                handler(Connection::new(stream, peer), ctx).await
-            }),
+            Handshake::Pending(handshaking) => {
+                let manager = manager.clone();
+                spawn_connection(&ctx, open, what, move |ctx| async move {
+                    let from = ConnectionFrom(peer.clone());
+                    let handshake = handshake_within(&ctx, manager.as_ref(), handshake_timeout, from, handshaking);
+                    let Some(stream) = handshake.await? else { return Ok(()) };
+                    handler(Connection::new(stream, peer), ctx).await
+                })
+            }
         }
     })
     .await;

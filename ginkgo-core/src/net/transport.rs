@@ -23,25 +23,30 @@ use crate::{BoxError, Context};
 ///
 /// # The life of a connection
 ///
+/// * When a server or client starts, [`prepare`](Transport::prepare) reads what the transport
+///   needs from the configuration (a TLS transport loads its certificate: a bad one fails the
+///   start); each reload of the service calls [`reload`](Transport::reload).
 /// * A server's task [`bind`](Transport::bind)s, then calls [`accept`](Transport::accept) in a
 ///   loop until its service stops, and drops the listener to close it.
 /// * For each connection accepted, [`handshake`](Transport::handshake) is asked, still in the
 ///   loop, for the stream the handler gets. Plain sockets have it at once
 ///   ([`Handshake::Done`]). A transport that must talk before the connection is ready (TLS)
-///   returns [`Handshake::Pending`]: a future the connection's own task awaits, so that a slow
-///   or silent client never holds up the accept loop, and holds one of the server's connection
-///   slots while it shakes hands.
+///   returns [`Handshake::Pending`]: a future the connection's own task awaits, within the
+///   server's handshake timeout, so that a slow or silent client never holds up the accept
+///   loop, and holds one of the server's connection slots only that long.
 /// * A client's [`connect`](Transport::connect) makes the whole connection, handshake
 ///   included, within the client's connect timeout (the caller also bounds it).
 ///
 /// # Transports that wrap others, and other servers
 ///
 /// A transport that wraps another keeps the inner transport's `Listener`, takes its `Stream`
-/// as its own `Accepted`, and forwards `bind` and `accept`. TLS is that: its `Stream` the TLS
-/// stream over the inner one, its `Handshaking` the acceptor's future (tokio-rustls's
-/// `Accept`, futures-rustls's), its `connect` the inner one's then the client's handshake; its
-/// configuration (certificates) is held by the transport value, which a server or client is
-/// given with `with_transport`.
+/// as its own `Accepted`, and forwards `bind` and `accept`. TLS is that
+/// (`ginkgo_core::tls::TlsTransport`, over each runtime's
+/// `ginkgo_core::tls::TlsHandshakes`): its `Stream` the TLS stream over the inner one, its
+/// `Handshaking` the acceptor's future (tokio-rustls's `Accept`, futures-rustls's), its
+/// `connect` the inner one's then the client's handshake; its configuration (certificates) is
+/// held by the transport value, which a server or client is given with `with_transport` (or
+/// `with_tls`, which sets it on the transport it has).
 ///
 /// Servers other than [`StreamServer`](super::StreamServer) build on the same pieces
 /// ([`Listen`](super::backend::Listen),
@@ -75,6 +80,21 @@ pub trait Transport: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Reads what the transport needs from `ctx`'s configuration, when its service starts (after
+    /// [`check_backend`](Transport::check_backend)); an error fails the start. By default
+    /// nothing.
+    fn prepare(&self, ctx: &Context) -> Result<(), BoxError> {
+        let _ = ctx;
+        Ok(())
+    }
+
+    /// Reads it again when the service reloads, for the connections made from then on; on error
+    /// the transport keeps what it had, and the reload reports the error. By default nothing.
+    fn reload(&self, ctx: &Context) -> Result<(), BoxError> {
+        let _ = ctx;
+        Ok(())
+    }
+
     /// Listens on `address` for `ctx`'s service (a Unix socket's file gets the mode
     /// `unix_mode`); the listener, and where it listens.
     fn bind(
@@ -91,8 +111,10 @@ pub trait Transport: Send + Sync + 'static {
     ) -> impl Future<Output = io::Result<(Self::Accepted, PeerAddr)>> + Send + 'a;
 
     /// The stream the handler of a connection just accepted gets: at once, or once a future
-    /// the connection's task awaits is done.
-    fn handshake(&self, accepted: Self::Accepted) -> Handshake<Self::Stream, Self::Handshaking>;
+    /// the connection's task awaits is done. That future must be done within `timeout`: the
+    /// server races it against a timer, but a transport whose handshake blocks (the threads
+    /// backend's) bounds it itself.
+    fn handshake(&self, accepted: Self::Accepted, timeout: Duration) -> Handshake<Self::Stream, Self::Handshaking>;
 
     /// Connects to `address` for `ctx`'s service, giving up after `timeout` where the runtime
     /// cannot be raced against a timer; the stream, and who is at the other end. A TCP

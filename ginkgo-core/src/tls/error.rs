@@ -36,6 +36,9 @@ pub enum TlsErrorKind {
     BadServerName,
     /// The settings that name the files do not go together: a certificate without its key.
     BadSettings,
+    /// A transport that speaks TLS only was given no certificate (or no trusted roots), or the
+    /// settings that name them are not set.
+    NotConfigured,
 }
 
 /// A certificate, a private key or the trusted roots that could not be loaded.
@@ -96,6 +99,13 @@ impl TlsError {
 
     pub(crate) fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         self.source = Some(source.into());
+        self
+    }
+
+    /// The same error, of a reload that kept `what` was in place: `kept the old certificate:
+    /// certificate file PATH: PROBLEM`.
+    pub(crate) fn kept_old(mut self, what: &str) -> Self {
+        self.message = format!("kept the old {what}: {}", self.message);
         self
     }
 

@@ -9,6 +9,13 @@
 //!   and makes the [`rustls::ClientConfig`].
 //! - Settings: a service declares a setting per file, of type `Option<PathBuf>`;
 //!   [`TlsFiles::from_settings`] and [`ClientTls::from_ca_setting`] read them.
+//! - Services: `StreamServer::with_tls` (and `with_tls_settings`) and `StreamClient::with_tls`
+//!   (and `with_tls_ca_setting`) make the stream services speak TLS, on every backend.
+//! - For backend crates: a runtime's sockets shake hands ([`TlsHandshakes`]); [`TlsTransport`]
+//!   is TLS over them, holding a [`TlsLayer`] (the certificate or trusted roots, loaded when
+//!   the service starts, read again when it reloads); [`WithTls`] is what the builders set it on.
+//!   With the feature `http`, a runtime whose TLS streams hyper can read (`TlsHttpIo`) makes
+//!   `HttpServer` over its `TlsTransport` serve HTTPS.
 //!
 //! Every error is a [`TlsError`], one line naming the file and what is wrong with it.
 //! Cryptography is rustls' `ring` provider, chosen explicitly, so that another crate of the
@@ -16,19 +23,29 @@
 
 mod client;
 mod error;
+mod handshakes;
+#[cfg(feature = "http")]
+mod http;
+mod layer;
 mod pem_file;
 mod reloadable;
 mod server;
 mod settings;
+mod transport;
 mod validity;
 
 use std::sync::Arc;
 
 pub use client::ClientTls;
 pub use error::{TlsError, TlsErrorKind};
+pub use handshakes::TlsHandshakes;
+#[cfg(feature = "http")]
+pub use http::TlsHttpIo;
+pub use layer::TlsLayer;
 pub use pem_file::MAX_PEM_FILE_SIZE;
 pub use rustls;
 pub use server::{Alpn, ServerTls, TlsFiles};
+pub use transport::{TlsTransport, WithTls};
 
 /// The cryptography every configuration here uses.
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

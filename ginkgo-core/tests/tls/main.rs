@@ -509,10 +509,10 @@ fn settings_name_files_next_to_the_config_file() {
     assert_eq!(TlsFiles::from_settings(&config, &TEST_CERT, &TEST_KEY).unwrap(), None);
 }
 
-/// The guide's command (docs/src/tls.md), run as it is written there.
+/// The guide's command (the TLS section of docs/src/transports.md), run as it is written there.
 #[test]
 fn the_guides_openssl_command_makes_a_certificate_that_serves_and_is_trusted() {
-    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/tls.md")).unwrap();
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/transports.md")).unwrap();
     let command = guide_command(&guide, "openssl req");
     if std::process::Command::new("openssl").arg("version").output().is_err() {
         println!("skipped: no openssl command on this machine");

@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use ginkgo_core::net::backend::HttpTransport;
+#[cfg(feature = "tls")]
+use ginkgo_core::tls::TlsHttpIo;
 use ginkgo_core::{BoxError, Context};
 use hyper::rt::{Read, ReadBufCursor, Write};
 
@@ -24,6 +26,13 @@ enum Inner {
     /// Never served: the threads backend's start fails first.
     #[cfg(feature = "threads")]
     Threads(ginkgo_core::net::backend::HyperIo<Box<ginkgo_threads::Stream>>),
+    #[cfg(all(feature = "tokio", feature = "tls"))]
+    TokioTls(Box<<ginkgo_tokio::Tokio as TlsHttpIo>::TlsIo>),
+    #[cfg(all(any(feature = "smol", feature = "async-std"), feature = "tls"))]
+    AsyncIoTls(Box<<ginkgo_asyncstd::AsyncIo as TlsHttpIo>::TlsIo>),
+    /// Never served, as `Threads`.
+    #[cfg(all(feature = "threads", feature = "tls"))]
+    ThreadsTls(ginkgo_core::net::backend::HyperIo<Box<ginkgo_threads::TlsStream>>),
 }
 
 /// Serves HTTP on tokio, smol and async-std. Not on the threads backend: hyper drives a
@@ -41,6 +50,14 @@ impl HttpTransport for BackendTransport {
             Stream::AsyncIo(stream) => Inner::AsyncIo(ginkgo_asyncstd::AsyncIo::http_io(*stream)),
             #[cfg(feature = "threads")]
             Stream::Threads(stream) => Inner::Threads(ginkgo_core::net::backend::HyperIo::new(stream)),
+            #[cfg(all(feature = "tokio", feature = "tls"))]
+            Stream::TokioTls(stream) => {
+                Inner::TokioTls(Box::new(ginkgo_tokio::Tokio::tls_http_io(stream.into_inner())))
+            }
+            #[cfg(all(any(feature = "smol", feature = "async-std"), feature = "tls"))]
+            Stream::AsyncIoTls(stream) => Inner::AsyncIoTls(Box::new(ginkgo_asyncstd::AsyncIo::tls_http_io(*stream))),
+            #[cfg(all(feature = "threads", feature = "tls"))]
+            Stream::ThreadsTls(stream) => Inner::ThreadsTls(ginkgo_core::net::backend::HyperIo::new(stream)),
         })
     }
 
@@ -68,6 +85,12 @@ impl BackendHttpIo {
             Inner::AsyncIo(io) => Pin::new(io),
             #[cfg(feature = "threads")]
             Inner::Threads(io) => Pin::new(io),
+            #[cfg(all(feature = "tokio", feature = "tls"))]
+            Inner::TokioTls(io) => Pin::new(&mut **io),
+            #[cfg(all(any(feature = "smol", feature = "async-std"), feature = "tls"))]
+            Inner::AsyncIoTls(io) => Pin::new(&mut **io),
+            #[cfg(all(feature = "threads", feature = "tls"))]
+            Inner::ThreadsTls(io) => Pin::new(io),
         }
     }
 }
@@ -104,6 +127,12 @@ impl Write for BackendHttpIo {
             Inner::AsyncIo(io) => io.is_write_vectored(),
             #[cfg(feature = "threads")]
             Inner::Threads(io) => io.is_write_vectored(),
+            #[cfg(all(feature = "tokio", feature = "tls"))]
+            Inner::TokioTls(io) => io.is_write_vectored(),
+            #[cfg(all(any(feature = "smol", feature = "async-std"), feature = "tls"))]
+            Inner::AsyncIoTls(io) => io.is_write_vectored(),
+            #[cfg(all(feature = "threads", feature = "tls"))]
+            Inner::ThreadsTls(io) => io.is_write_vectored(),
         }
     }
 

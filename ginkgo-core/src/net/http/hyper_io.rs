@@ -44,7 +44,8 @@ thread_local! {
 /// assert!(pin!(&mut io).poll_read(&mut cx, buf.unfilled()).is_ready());
 /// assert_eq!(buf.filled(), b"GET /");
 /// assert!(pin!(&mut io).poll_write(&mut cx, b"HTTP/1.1 200 OK").is_ready());
-/// assert_eq!(io.into_inner().into_inner(), b"GET / HTTP/1.1 200 OK");
+/// // The write lands where the read stopped, over what the cursor held there.
+/// assert_eq!(io.into_inner().into_inner(), b"GET /HTTP/1.1 200 OK");
 /// ```
 #[derive(Debug)]
 pub struct HyperIo<S>(S);

@@ -17,6 +17,7 @@ use tower::ServiceExt;
 use tower::util::BoxCloneService;
 
 use super::super::backend::{ConnectionSlots, Handshake, IdleLimits, Listen, accept_until_stopping, spawn_connection};
+use super::super::deadline::handshake_within;
 use super::super::{PeerAddr, ServerLimits, SocketMode};
 use super::HttpTransport;
 use super::connection::{Served, serve_connection};
@@ -68,8 +69,15 @@ pub(super) type BoxedService = BoxCloneService<Request<Incoming>, Response<Respo
 ///   the application's to bound.
 ///
 /// * **Handshakes**: over a transport that talks before a connection is ready (TLS), the
-///   handshake runs in the connection's own task, holding its slot; one that fails closes the
-///   connection with a debug line.
+///   handshake runs in the connection's own task, holding its slot, and must be done within
+///   [`handshake_timeout`](HttpServer::with_handshake_timeout) (`net.tls_handshake_timeout`,
+///   10 s); one that fails or runs out of time closes the connection with a debug line and
+///   counts in the gauge `handshakes_failed`.
+/// * **TLS** (feature `tls`): [`with_tls`](HttpServer::with_tls) or
+///   [`with_tls_settings`](HttpServer::with_tls_settings) give a server over a transport that
+///   can speak it (`ginkgo::http`'s, or a backend's TLS transport) its certificate, offering
+///   HTTP/2 and HTTP/1.1 by ALPN; read when it starts (a bad one fails the start, naming the
+///   file) and again at each reload, as `StreamServer`'s.
 ///
 /// HTTP/2 is offered in clear text by prior knowledge (h2c) as well as HTTP/1.1; connection
 /// upgrades (WebSocket) are not offered. hyper's HTTP/2 streams run as tasks of this service
@@ -156,6 +164,13 @@ impl<T: HttpTransport> HttpServer<T> {
         self
     }
 
+    /// Sets how long a client has to finish its handshake (TLS's) once connected; by default the
+    /// setting `net.tls_handshake_timeout` (10 s).
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.limits = self.limits.with_handshake_timeout(timeout);
+        self
+    }
+
     /// Sets the permissions of a Unix socket's file; by default the setting
     /// `net.unix_socket_mode` (0660).
     pub fn with_unix_socket_mode(mut self, mode: u32) -> Self {
@@ -184,6 +199,33 @@ impl<T: HttpTransport> HttpServer<T> {
     }
 }
 
+#[cfg(feature = "tls")]
+impl<T: HttpTransport + crate::tls::WithTls> HttpServer<T> {
+    /// Serves HTTPS with the certificate chain and private key in `files`, offering HTTP/2 and
+    /// HTTP/1.1 by ALPN: read when the server starts (a file that cannot be used fails the start,
+    /// naming it) and again at each reload (new connections get the new certificate, open ones
+    /// keep theirs; a reload that cannot use the new files keeps the old certificate and fails).
+    pub fn with_tls(self, files: crate::tls::TlsFiles) -> Self {
+        self.with_tls_layer(crate::tls::TlsLayer::server(files, crate::tls::Alpn::Http))
+    }
+
+    /// Serves HTTPS with the certificate in the files the settings `cert` and `key` name, read
+    /// as [`with_tls`](HttpServer::with_tls) says; when neither is set as the server starts, it
+    /// serves plain HTTP (over a transport that speaks TLS only, the start fails).
+    pub fn with_tls_settings(
+        self,
+        cert: &'static crate::Setting<Option<PathBuf>>,
+        key: &'static crate::Setting<Option<PathBuf>>,
+    ) -> Self {
+        self.with_tls_layer(crate::tls::TlsLayer::server_from_settings(cert, key, crate::tls::Alpn::Http))
+    }
+
+    fn with_tls_layer(mut self, layer: crate::tls::TlsLayer) -> Self {
+        Arc::make_mut(&mut self.transport).set_tls(layer);
+        self
+    }
+}
+
 #[async_trait]
 impl<T: HttpTransport> Service for HttpServer<T> {
     fn stop_timeout(&self) -> Duration {
@@ -192,8 +234,10 @@ impl<T: HttpTransport> Service for HttpServer<T> {
 
     async fn do_start(&self, ctx: &Context) -> Result<Readiness, BoxError> {
         self.transport.check_http_backend(ctx)?;
+        self.transport.prepare(ctx)?;
         let config = ctx.config();
         let cap = self.limits.max_connections(config);
+        let handshake_timeout = self.limits.handshake_timeout(config);
         let idle = IdleLimits {
             idle_timeout: self.limits.idle_timeout(config),
             header_read_timeout: self.limits.header_read_timeout(config),
@@ -212,24 +256,32 @@ impl<T: HttpTransport> Service for HttpServer<T> {
                 .max_concurrent_streams(streams)
                 .keep_alive_interval(idle.idle_timeout);
             let served = Arc::new(Served { builder, idle });
-            serve_connections(ctx, transport, listener, cap, served, service).await
+            serve_connections(ctx, transport, listener, cap, handshake_timeout, served, service).await
         };
         self.listen.start(ctx, &self.transport, serve).await?;
         Ok(Readiness::Ready)
+    }
+
+    async fn do_reload(&self, ctx: &Context) -> Result<(), BoxError> {
+        self.transport.reload(ctx)
     }
 }
 
 /// What an HTTP server does with its listener: accepts connections until the service begins
 /// to stop, at most `cap` open at once, and serves each with hyper, once its handshake is done,
-/// as a task of the service counted in its gauge `connections`.
+/// as a task of the service counted in its gauge `connections`. A handshake that fails, or is
+/// not done within `handshake_timeout`, closes its connection and counts in the gauge
+/// `handshakes_failed`.
 async fn serve_connections<T: HttpTransport>(
     ctx: Context,
     transport: Arc<T>,
     listener: T::Listener,
     cap: usize,
+    handshake_timeout: Duration,
     served: Arc<Served>,
     service: BoxedService,
 ) -> TaskResult {
+    let Some(manager) = ctx.async_manager().cloned() else { return Ok(()) };
     let slots = ConnectionSlots::new(cap, ctx.gauge("connections"));
     let (owner, handshakes) = (ctx.clone(), transport.clone());
     // `move`: the closure owns the service, which is `Send` but not `Sync`.
@@ -237,20 +289,19 @@ async fn serve_connections<T: HttpTransport>(
         let (served, service) = (served.clone(), service.clone());
         let what = HttpConnectionFrom(peer.clone());
         let ctx = &owner;
-        match handshakes.handshake(accepted) {
+        match handshakes.handshake(accepted, handshake_timeout) {
             Handshake::Done(stream) => spawn_connection(ctx, open, what, move |ctx| async move {
                 serve_connection(&ctx, &served, T::http_io(stream), service, &peer).await
             }),
-            Handshake::Pending(handshaking) => spawn_connection(ctx, open, what, move |ctx| async move {
-                let stream = match handshaking.await {
-                    Ok(stream) => stream,
-                    Err(err) => {
-                        log::debug!("{}: HTTP connection from {peer}: handshake failed: {err}", ctx.path());
-                        return Ok(());
-                    }
-                };
-                serve_connection(&ctx, &served, T::http_io(stream), service, &peer).await
-            }),
+            Handshake::Pending(handshaking) => {
+                let manager = manager.clone();
+                spawn_connection(ctx, open, what, move |ctx| async move {
+                    let from = HttpConnectionFrom(peer.clone());
+                    let handshake = handshake_within(&ctx, manager.as_ref(), handshake_timeout, from, handshaking);
+                    let Some(stream) = handshake.await? else { return Ok(()) };
+                    serve_connection(&ctx, &served, T::http_io(stream), service, &peer).await
+                })
+            }
         }
     })
     .await;

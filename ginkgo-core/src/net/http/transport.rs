@@ -18,7 +18,7 @@ use super::super::Transport;
 ///
 /// ```
 /// use ginkgo::net::Transport;
-/// use ginkgo_core::net::backend::{HttpTransport, HyperIo};
+/// use ginkgo_core::net::backend::HyperIo;
 ///
 /// // The glue of a transport whose streams implement `futures::io`'s traits.
 /// fn glue<T>(stream: T::Stream) -> HyperIo<T::Stream>
