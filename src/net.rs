@@ -38,6 +38,8 @@ pub use ginkgo_core::net::{
     Transport, UnixPeer,
 };
 pub use ginkgo_core::net::{DEFAULT_MAX_IN_FLIGHT, MAX_UDP_PAYLOAD};
+#[cfg(unix)]
+pub use ginkgo_core::net::{activation, handover};
 #[cfg(feature = "http")]
 pub use transport::BackendHttpIo;
 pub use transport::{BackendListener, BackendStream, BackendTransport};

@@ -72,6 +72,10 @@ struct UsingZeroMq;
 struct Systemd;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/src/zero-downtime.md")]
+struct ZeroDowntime;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/src/security-model.md")]
 struct SecurityModel;
 

@@ -60,7 +60,7 @@ fn usage_errors_and_other_errors_carry_the_application_s_name() {
     let done = run(&home, greeterctl(), &["dance"]);
     assert_usage_error(
         &done,
-        "invalid action 'dance' (choose from start, stop, restart, reload, status, loglevel, settings, log, logtail)",
+        "invalid action 'dance' (choose from start, stop, restart, reload, status, loglevel, settings, upgrade, log, logtail)",
     );
     assert!(done.stderr.contains("\nUsage: greeterctl [OPTIONS] [TARGET] <ACTION> [ARGS]...\n"), "{}", done.stderr);
     let done = run(&home, greeterctl(), &["-p", "4194305", "stop"]);

@@ -242,7 +242,7 @@ fn bad_requests_get_an_error_and_the_daemon_keeps_serving() {
         (b"[1, 2]\n", "\"error\":\"a request is a JSON object with a `request` field\""),
         (
             b"{\"request\": \"dance\"}\n",
-            "\"error\":\"unknown request `dance`; this daemon answers: reload, status, loglevel, settings\"",
+            "\"error\":\"unknown request `dance`; this daemon answers: reload, status, loglevel, settings, upgrade\"",
         ),
         (b"{\"request\": \"reload\", \"force\": true}\n", "\"error\":\"request `reload` takes no field `force`\""),
         (b"\xff\xfe\n", "\"error\":\"a request is one line of UTF-8 JSON\""),

@@ -744,7 +744,7 @@ fn a_malformed_request_is_answered_with_an_error_and_the_daemon_serves_on() {
         (b"{\"request\": \"settings\", \"secret\": true}\n", "request `settings` takes no field `secret`"),
         (
             b"{\"request\": \"dance\"}\n",
-            "unknown request `dance`; this daemon answers: reload, status, loglevel, settings",
+            "unknown request `dance`; this daemon answers: reload, status, loglevel, settings, upgrade",
         ),
     ];
     for (request, error) in cases {

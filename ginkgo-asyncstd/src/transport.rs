@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_net::unix::{UnixListener, UnixStream};
 use async_net::{TcpListener, TcpStream};
 use ginkgo_core::Context;
-use ginkgo_core::net::backend::{Handshake, Socket, SocketFile, Transport, listen_unix, tcp_peer, unix_peer};
+use ginkgo_core::net::backend::{Handshake, Socket, SocketFile, Transport, listen_std, tcp_peer, unix_peer};
 use ginkgo_core::net::{Address, LocalAddr, PeerAddr, SocketMode};
 
 /// The sockets of async-io, the reactor under both smol and async-std (`smol::net` is
@@ -32,24 +32,13 @@ impl Transport for AsyncIo {
     type Stream = Stream;
     type Handshaking = Ready<io::Result<Stream>>;
 
-    async fn bind(
-        &self,
-        _ctx: &Context,
-        address: &Address,
-        unix_mode: SocketMode,
-    ) -> io::Result<(Listener, LocalAddr)> {
-        match address {
-            Address::Tcp(host_port) => {
-                let listener = TcpListener::bind(host_port.as_str()).await?;
-                let local = listener.local_addr()?;
-                Ok((Listener(Socket::Tcp(listener)), LocalAddr::Tcp(local)))
-            }
-            Address::Unix(path) => {
-                let (listener, file) = listen_unix(path, unix_mode)?;
-                let listener = UnixListener::try_from(listener)?;
-                Ok((Listener(Socket::Unix((listener, file))), LocalAddr::Unix(path.clone())))
-            }
-        }
+    async fn bind(&self, ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(Listener, LocalAddr)> {
+        let (listener, local) = listen_std(ctx, address, unix_mode, true)?;
+        let listener = match listener {
+            Socket::Tcp(listener) => Socket::Tcp(TcpListener::try_from(listener)?),
+            Socket::Unix((listener, file)) => Socket::Unix((UnixListener::try_from(listener)?, file)),
+        };
+        Ok((Listener(listener), local))
     }
 
     async fn accept(&self, listener: &Listener) -> io::Result<(Stream, PeerAddr)> {

@@ -210,6 +210,8 @@ fn exit_with(program: &str, outcome: Result<u8, Failure>) -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
+            // A graceful upgrade's new process tells the old one why (it serves on).
+            crate::successor::report_failure(&failure.to_string());
             match failure.usage_text(console::stderr_has_colour()) {
                 // clap's own shape: the error, the usage line, where to find help.
                 Some(text) => console::write_stderr(text.trim_end()),

@@ -83,12 +83,13 @@ pub(crate) enum Action {
     Status,
     LogLevel,
     Settings,
+    Upgrade,
     Log,
     Logtail,
 }
 
 impl Action {
-    const ALL: [(&'static str, Action, &'static str); 9] = [
+    const ALL: [(&'static str, Action, &'static str); 10] = [
         ("start", Action::Start, "Start the service as a daemon, and wait until it is ready"),
         ("stop", Action::Stop, "Send SIGTERM and wait for the process to exit"),
         ("restart", Action::Restart, "Check everything start checks, then stop, then start"),
@@ -96,6 +97,11 @@ impl Action {
         ("status", Action::Status, "Say whether the daemon is running, and show its tree of services"),
         ("loglevel", Action::LogLevel, "LEVEL [MODULE]: log at LEVEL (all, or MODULE and below) until the next reload"),
         ("settings", Action::Settings, "Show every setting in force in the daemon, and where its value came from"),
+        (
+            "upgrade",
+            Action::Upgrade,
+            "Start the program again from its file with the listening sockets; once it is ready, the old process drains and exits",
+        ),
         ("log", Action::Log, "Print the log file"),
         ("logtail", Action::Logtail, "Print the end of the log file, then every new line"),
     ];
@@ -183,7 +189,7 @@ pub(crate) fn ctl_command(app: &App) -> Command {
                 .value_name("PID|PIDFILE")
                 .value_hint(ValueHint::FilePath)
                 .value_parser(pid_or_pidfile)
-                .help("For stop, reload, status, loglevel and settings: a pid, or a pidfile to read it from, instead\nof a TARGET (loglevel, settings and status's tree need the pidfile: the control socket is beside it)"),
+                .help("For stop, reload, upgrade, status, loglevel and settings: a pid, or a pidfile to read it from,\ninstead of a TARGET (loglevel, settings and status's tree need the pidfile: the control socket is beside it)"),
         )
         .arg(
             Arg::new("force")
@@ -387,7 +393,7 @@ fn ctl_after_help(app: &App) -> StyledStr {
     let _ = write!(
         text,
         "\n{header}Exit status,{header:#} as LSB init scripts: 0 success, 1 failure, 2 usage or configuration error,\n\
-         4 not allowed, 7 reload, loglevel, settings: not running; status: 0 running, 1 stale pidfile,\n\
+         4 not allowed, 7 reload, upgrade, loglevel, settings: not running; status: 0 running, 1 stale pidfile,\n\
          3 not running, 4 unknown"
     );
     text
@@ -545,7 +551,7 @@ mod tests {
         }
     }
 
-    const ACTIONS: &str = "start, stop, restart, reload, status, loglevel, settings, log, logtail";
+    const ACTIONS: &str = "start, stop, restart, reload, status, loglevel, settings, upgrade, log, logtail";
 
     #[test]
     fn loglevel_takes_a_level_and_a_module_with_a_target_or_without() {

@@ -15,6 +15,7 @@
 //! {"request": "loglevel", "level": "debug"}
 //! {"request": "loglevel", "level": "debug", "module": "my_app::db"}
 //! {"request": "settings"}
+//! {"request": "upgrade"}
 //! ```
 //!
 //! Every reply is one object with `ok`, the daemon's `pid`, the `request` it answers (when it
@@ -29,8 +30,9 @@
 //!  "lasts": "until the next reload, which applies the configured levels again"}
 //! {"ok": true, "request": "settings", "pid": 4242, "settings": [{"name": "loglevel", "value": "debug",
 //!  "origins": [{"key": "loglevel", "from": "/etc/app.toml:3", "source": "file", "file": "/etc/app.toml", "line": 3}]}, …]}
+//! {"ok": true, "request": "upgrade", "pid": 4242, "new_pid": 4300}
 //! {"ok": false, "request": "reload", "pid": 4242, "error": "setting `loglevel`: `loud` is not a level (debug, info, warn, error)"}
-//! {"ok": false, "request": "dance", "pid": 4242, "error": "unknown request `dance`; this daemon answers: reload, status, loglevel, settings"}
+//! {"ok": false, "request": "dance", "pid": 4242, "error": "unknown request `dance`; this daemon answers: reload, status, loglevel, settings, upgrade"}
 //! ```
 //!
 //! `status` lists at most 1000 services (depth first), `omitted` counting the rest (see

@@ -13,7 +13,7 @@ use crate::console::{self, say};
 use crate::pidfile::{Daemon, Lookup};
 use crate::plan::{Plan, load_config};
 use crate::settings::STOP_TIMEOUT;
-use crate::{App, Failure, app, control, help, logtail, pidfile, process, view};
+use crate::{App, Failure, app, control, help, logtail, pidfile, process, successor, upgrade, view};
 
 /// How much longer than the service's own `stop_timeout` `stop` waits for the process to exit.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
@@ -21,6 +21,10 @@ const STOP_MARGIN: Duration = Duration::from_secs(5);
 /// How long `reload` waits for the daemon's answer (a reload asked while the tree starts waits
 /// for the start).
 const RELOAD_ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long `upgrade` waits for the daemon's answer: the new process's time to become ready,
+/// and a margin.
+const UPGRADE_ANSWER_TIMEOUT: Duration = Duration::from_secs(upgrade::READY_TIMEOUT.as_secs() + 10);
 
 /// How long `status`, `loglevel` and `settings` wait for the daemon's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,6 +34,11 @@ type Answer = Result<Map<String, Value>, String>;
 
 /// The control command: `ginkgoctl`, or the application's own.
 pub(crate) fn ginkgoctl(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
+    // A daemon that `start` forks keeps these: sockets handed to it, and for an upgrade, the
+    // program to run again (this one, `start` again) and whether this process is that upgrade.
+    ginkgo::net::activation::inherit();
+    upgrade::remember_program();
+    successor::take_channel();
     let args = CtlArgs::parse(app, argv)?;
     if let Some(meta) = args.meta {
         help::print(meta, ctl_command(app));
@@ -56,6 +65,7 @@ pub(crate) fn ginkgoctl(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
         Action::Status => ctl.status(),
         Action::LogLevel => ctl.loglevel(),
         Action::Settings => ctl.settings(),
+        Action::Upgrade => ctl.upgrade(),
         Action::Log => logtail::print(&ctl.plan()?.logfile_or_default()),
         Action::Logtail => logtail::follow(&ctl.plan()?.logfile_or_default()),
     }
@@ -124,6 +134,11 @@ impl Ctl<'_> {
     fn start(&self) -> Result<u8, Failure> {
         let plan = self.plan()?;
         plan.check_files()?;
+        if successor::is_successor() {
+            // Started again by the daemon this command started, for a graceful upgrade: its
+            // successor, in the foreground (the daemon is already detached).
+            return process::run_successor(self.app, plan);
+        }
         match pidfile::look_up(&plan.pidfile)? {
             Lookup::Running(daemon) => return Ok(already_running(&daemon)),
             Lookup::Untrusted(why) => return Err(Failure::failed(why)),
@@ -196,6 +211,38 @@ impl Ctl<'_> {
         for warning in warnings.iter().filter_map(|w| w.as_str()) {
             console::write_stderr(&format!("{}: warning: {warning}", app::ctl_name()));
         }
+        Ok(0)
+    }
+
+    /// `upgrade`: the daemon starts its program again from its file with its listening
+    /// sockets; once the new process is ready, the old one drains and exits, and this waits
+    /// for that.
+    fn upgrade(&self) -> Result<u8, Failure> {
+        let Some(daemon) = self.running_daemon()? else { return Ok(NOT_RUNNING) };
+        let pid = daemon.pid();
+        say!("Upgrading process {pid}...");
+        let socket = self.control_socket()?;
+        let answer = match &socket {
+            Some(path) => ask_daemon(path, &daemon, "upgrade", Map::new(), UPGRADE_ANSWER_TIMEOUT)?,
+            None => None,
+        };
+        let Some(answer) = answer else {
+            daemon.signal(Signal::USR2)?;
+            let nowhere = socket.map_or_else(|| "known for a bare PID".into(), |path| format!("at {}", path.display()));
+            console::write_stderr(&format!(
+                "{}: warning: no control socket {nowhere}: sent SIGUSR2; the outcome cannot be confirmed (see the log)",
+                app::ctl_name()
+            ));
+            return Ok(0);
+        };
+        let fields = answer.map_err(|reason| Failure::failed(format!("upgrade failed: {reason}")))?;
+        let new_pid = fields.get("new_pid").and_then(Value::as_u64).unwrap_or_default();
+        say!("Process {new_pid} has taken over; process {pid} drains its connections and exits...");
+        let timeout = self.stop_timeout();
+        if !daemon.wait_for_exit(timeout) {
+            return Err(Failure::failed(format!("process {pid} did not exit within {timeout:?} after the upgrade")));
+        }
+        say!("Process {pid} exited; process {new_pid} is running.");
         Ok(0)
     }
 

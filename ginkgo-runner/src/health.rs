@@ -21,11 +21,12 @@ mod probe;
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use ginkgo::net::{LocalAddr, activation, handover};
 use nix::sys::socket::{Shutdown, shutdown};
 
 use crate::Failure;
@@ -61,8 +62,14 @@ impl HealthServer {
         let cannot = |err: std::io::Error| {
             Failure::failed(format!("setting `health_address`: cannot serve the health endpoint on {address}: {err}"))
         };
-        let listener = TcpListener::bind(address).map_err(cannot)?;
+        let listener = activation::take_named_tcp("health endpoint", NAME, address).map_err(cannot)?;
+        let listener = match listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(address).map_err(cannot)?,
+        };
         let bound = listener.local_addr().map_err(cannot)?;
+        // For a graceful upgrade's successor.
+        handover::remember_named(NAME, &LocalAddr::Tcp(bound), listener.as_fd()).map_err(cannot)?;
         let closed = Arc::new(AtomicBool::new(false));
         let slots = Arc::new(Slots::default());
         let accepting = Accepting {
@@ -84,12 +91,27 @@ impl HealthServer {
     /// Stops accepting; connections being served end with the process.
     pub(crate) fn close(&self) {
         if !self.closed.swap(true, Ordering::SeqCst) {
+            handover::forget(&LocalAddr::Tcp(self.address));
+            if handover::handed_over() {
+                // The socket is the successor's too: shutting it down would end its endpoint. The
+                // accepting thread ends with the process.
+                return;
+            }
             // Wakes the accepting thread (Linux ends a blocked accept on a shut-down listener).
             let _ = shutdown(self.listener.as_raw_fd(), Shutdown::Both);
             self.slots.changed.notify_all();
         }
     }
+
+    /// The socket is handed to a successor: it is no longer this process's to hand over, nor to
+    /// wait for (it is not a server's accept loop, and accepts until the process exits).
+    pub(crate) fn handed_over(&self) {
+        handover::forget(&LocalAddr::Tcp(self.address));
+    }
 }
+
+/// The health endpoint's name among the sockets a graceful upgrade hands over.
+const NAME: &str = "ginkgo-health";
 
 impl Drop for HealthServer {
     fn drop(&mut self) {

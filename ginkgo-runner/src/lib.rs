@@ -3,8 +3,8 @@
 //!
 //! An application registers its services under target names in a [`Registry`] and hands it to
 //! [`ginkgo_main`] (run a service, in the foreground or as a daemon) or [`ginkgoctl_main`]
-//! (start, stop, restart, reload, log, logtail a daemon; look inside it: status, loglevel,
-//! settings). Under its own name, version,
+//! (start, stop, restart, reload, upgrade, log, logtail a daemon; look inside it: status,
+//! loglevel, settings). Under its own name, version,
 //! environment prefix, default target and arguments, it builds an [`App`] instead, whose
 //! [`main`](App::main) and [`ctl_main`](App::ctl_main) are those two commands.
 //!
@@ -29,11 +29,11 @@
 //! | code | `ginkgo`, and `ginkgoctl` actions other than `status` | `ginkgoctl status` |
 //! |---|---|---|
 //! | 0 | success; also `start` of a running daemon and `stop` of a stopped one | running |
-//! | 1 | failure: the service failed, a daemon did not start, a process did not stop, a pidfile that cannot be trusted | not running, but its pidfile is there (stale) |
+//! | 1 | failure: the service failed, a daemon did not start, a process did not stop, a pidfile that cannot be trusted; an `upgrade` whose new process failed or was not ready in time (the old one serves on), or that was refused (the daemon is starting, stopping, reloading or already upgrading) | not running, but its pidfile is there (stale) |
 //! | 2 | usage or configuration error (a refused file too): nothing was started or signalled | the same |
 //! | 3 | | not running |
 //! | 4 | not allowed: this user may not read the pidfile or signal the process | unknown: the pidfile cannot be trusted or read |
-//! | 7 | `reload`, `loglevel`, `settings`: not running | |
+//! | 7 | `reload`, `loglevel`, `settings`, `upgrade`: not running | |
 //!
 //! (LSB gives `status` 2 for "dead, but a lock file exists"; a daemon's lock dies with it, so
 //! that state never arises, and 2 keeps its meaning here.) `ginkgo` also exits with 130 after a
@@ -79,7 +79,9 @@ mod reload;
 mod requests;
 mod settings;
 mod signals;
+mod successor;
 mod tree;
+mod upgrade;
 mod view;
 
 pub use app::{App, arguments};

@@ -1,9 +1,13 @@
 //! Telling systemd (or any service manager speaking its protocol) how the process is doing.
 //! Every call does nothing when `NOTIFY_SOCKET` is not set.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sd_notify::NotifyState;
+
+/// Set once a graceful upgrade's successor is the service's main process.
+static HANDED_OVER: AtomicBool = AtomicBool::new(false);
 
 /// The tree is ready.
 pub(crate) fn ready(status: &str) {
@@ -21,6 +25,13 @@ pub(crate) fn reloading() {
 /// The process is stopping.
 pub(crate) fn stopping() {
     send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+}
+
+/// The service's main process is now `pid`: a graceful upgrade's successor, ready. This
+/// process says nothing more (it is no longer the main one: its STOPPING=1 would be refused).
+pub(crate) fn main_pid(pid: u32) {
+    send(&[NotifyState::MainPid(pid), NotifyState::Status("upgraded")]);
+    HANDED_OVER.store(true, Ordering::SeqCst);
 }
 
 /// A free-form status line.
@@ -42,7 +53,10 @@ pub(crate) fn watchdog() {
 }
 
 fn send(states: &[NotifyState<'_>]) {
-    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+    // A graceful upgrade's new process is not the service's main process until it is ready and
+    // its predecessor says so (MAINPID=).
+    let quiet = crate::successor::is_successor() || HANDED_OVER.load(Ordering::SeqCst);
+    if std::env::var_os("NOTIFY_SOCKET").is_none() || quiet {
         return;
     }
     if let Err(err) = sd_notify::notify(states) {

@@ -60,6 +60,19 @@ impl Pidfile {
     /// appears complete and locked at once (written and locked aside, then renamed into place),
     /// and is reached and checked as [`crate::files`] says.
     pub(crate) fn create(path: &Path) -> Result<Pidfile, Failure> {
+        Pidfile::write(path, false)
+    }
+
+    /// Writes our PID to `path` and locks it, replacing whatever pidfile is there, live or not:
+    /// a graceful upgrade's new process takes over from the old one, which still holds the lock
+    /// of the file it wrote. The new file, written and locked aside, is renamed over the old
+    /// one: the path names a locked pidfile throughout, the old process's until the rename, the
+    /// new one's from then on, so `status` never finds the daemon missing.
+    pub(crate) fn take_over(path: &Path) -> Result<Pidfile, Failure> {
+        Pidfile::write(path, true)
+    }
+
+    fn write(path: &Path, take_over: bool) -> Result<Pidfile, Failure> {
         let fail = |problem: Problem| Failure::failed(problem.describe("pidfile", "write pidfile", path));
         let owners = Owners::current();
         let (folder, name) = owners.split(path).map_err(fail)?;
@@ -71,7 +84,11 @@ impl Pidfile {
         let written = lock(&file)
             .and_then(|()| writeln!(file, "{pid}").and_then(|()| file.sync_all()).map_err(errno_of))
             .map_err(|errno| fail(Problem::Failed(None, errno)))
-            .and_then(|()| put_in_place(&folder, &aside, name, &owners, path));
+            .and_then(|()| match take_over {
+                true => renameat(&folder, aside.as_os_str(), &folder, name)
+                    .map_err(|errno| fail(Problem::Failed(None, errno))),
+                false => put_in_place(&folder, &aside, name, &owners, path),
+            });
         if let Err(failure) = written {
             let _ = unlinkat(&folder, aside.as_os_str(), UnlinkatFlags::NoRemoveDir);
             return Err(failure);

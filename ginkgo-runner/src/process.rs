@@ -19,7 +19,10 @@ use crate::pidfile::Pidfile;
 use crate::plan::Plan;
 use crate::requests::{Inbox, Request};
 use crate::tree::Tree;
-use crate::{App, Failure, daemon, files, help, logging, notify, privileges, reload, requests, signals};
+use crate::upgrade::Upgraded;
+use crate::{
+    App, Failure, daemon, files, help, logging, notify, privileges, reload, requests, signals, successor, upgrade,
+};
 
 /// What a second SIGINT during a stop exits with: 128 + SIGINT, as shells report it.
 const INTERRUPTED: u8 = 130;
@@ -28,6 +31,10 @@ const INTERRUPTED: u8 = 130;
 pub(crate) fn ginkgo(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
     // Until the handlers are installed, a signal waits rather than ends the process.
     signals::hold();
+    // Before a daemon's fork (LISTEN_PID names this process) and before any thread.
+    ginkgo::net::activation::inherit();
+    upgrade::remember_program();
+    let successor = successor::take_channel();
     let args = RunArgs::parse(app, argv)?;
     match (args.meta, &args.target) {
         // With a TARGET, the help lists its settings too.
@@ -49,12 +56,15 @@ pub(crate) fn ginkgo(app: &App, argv: Vec<OsString>) -> Result<u8, Failure> {
     }
     plan.check_files()?;
     say!("Starting process with {target}...");
-    if plan.daemon { start_daemon(app, plan) } else { run(app, plan, None) }
+    // A graceful upgrade's new process stays the child of the old one, the daemon.
+    if plan.daemon && !successor { start_daemon(app, plan) } else { run(app, plan, None) }
 }
 
 /// Forks a daemon that runs `plan`; the parent waits for its report and prints the outcome.
 pub(crate) fn start_daemon(app: &App, plan: Plan) -> Result<u8, Failure> {
     let _ = std::io::stdout().flush();
+    // Sockets handed to this process are taken before the fork: LISTEN_PID names this one.
+    ginkgo::net::activation::inherit();
     // The daemon holds them until its handlers are in; the parent goes on as before.
     signals::hold();
     let forked = daemon::daemonize().inspect_err(|_| signals::release())?;
@@ -81,19 +91,31 @@ pub(crate) fn start_daemon(app: &App, plan: Plan) -> Result<u8, Failure> {
     }
 }
 
+/// Runs `plan` in the foreground as a graceful upgrade's new process, whose predecessor was the
+/// daemon: it neither forks nor detaches again.
+pub(crate) fn run_successor(app: &App, plan: Plan) -> Result<u8, Failure> {
+    run(app, plan, None)
+}
+
 /// Runs the tree until it stops; reports to `pipe` (a daemon's parent) once ready or failed.
 fn run(app: &App, plan: Plan, mut pipe: Option<StatusPipe>) -> Result<u8, Failure> {
-    let outcome = prepare(&plan).and_then(|prepared| {
+    let outcome = prepare(&plan).and_then(|mut prepared| {
+        let outcome = plan.backend.block_on(serve(app, &plan, &mut prepared, &mut pipe));
         let Prepared { pidfile, control, health, inbox, tree } = prepared;
-        let outcome = plan.backend.block_on(serve(app, &plan, &inbox, &tree, &mut pipe));
         // Whoever still waits for a reload hears why there is none, before the socket closes.
         requests::answer(inbox.take_reload_waiters(), &Err("not reloaded: the daemon has stopped".into()));
+        requests::answer(inbox.take_upgrade_waiters(), &Err("not upgraded: the daemon has stopped".into()));
         if let Some(health) = health {
             health.close();
         }
         tree.close();
-        control.close();
-        pidfile.remove();
+        // A successor that took over has its own: these are no longer at their paths.
+        if let Some(control) = control {
+            control.close();
+        }
+        if let Some(pidfile) = pidfile {
+            pidfile.remove();
+        }
         outcome
     });
     if let (Err(failure), Some(pipe)) = (&outcome, pipe.as_mut()) {
@@ -114,8 +136,10 @@ fn apply_umask(mask: u32) {
 
 /// What a process sets up before its tree is built, and takes down after.
 struct Prepared {
-    pidfile: Pidfile,
-    control: ControlServer,
+    /// `None` in a graceful upgrade's new process until it takes over (see `successor.rs`).
+    pidfile: Option<Pidfile>,
+    /// As `pidfile`.
+    control: Option<ControlServer>,
     health: Option<HealthServer>,
     inbox: Inbox,
     /// The tree, once built, for the control socket and the health endpoint.
@@ -143,22 +167,34 @@ fn prepare(plan: &Plan) -> Result<Prepared, Failure> {
     for warning in plan.config.warnings() {
         log::warn!(target: "config", "{warning}");
     }
-    let pidfile = Pidfile::create(&plan.pidfile)?;
+    // A graceful upgrade's new process takes over the old one's once ready.
+    let successor = successor::is_successor();
+    let pidfile = if successor { None } else { Some(Pidfile::create(&plan.pidfile)?) };
+    let remove_pidfile = || pidfile.iter().for_each(Pidfile::remove);
     let tree = Tree::new();
     // Bound before the privilege drop, so that a port below 1024 can be.
     let health = match plan.health_address {
-        Some(address) => Some(HealthServer::serve(address, tree.clone()).inspect_err(|_| pidfile.remove())?),
+        Some(address) => Some(HealthServer::serve(address, tree.clone()).inspect_err(|_| remove_pidfile())?),
         None => None,
     };
-    let health_address = health.as_ref().map(HealthServer::address);
-    let control = serve_control(plan, &inbox, &tree, health_address).inspect_err(|_| {
-        if let Some(health) = &health {
-            health.close();
-        }
-        pidfile.remove();
-    })?;
+    let control = match successor {
+        true => None,
+        false => Some(serve_control(plan, &inbox, &tree, health.as_ref(), false).inspect_err(|_| {
+            if let Some(health) = &health {
+                health.close();
+            }
+            remove_pidfile();
+        })?),
+    };
     let _ = plan.config.clone().install();
     Ok(Prepared { pidfile, control, health, inbox, tree })
+}
+
+/// A graceful upgrade's new process, ready: the pidfile and the control socket become its own.
+fn take_over(plan: &Plan, prepared: &mut Prepared) -> Result<(), Failure> {
+    prepared.control = Some(serve_control(plan, &prepared.inbox, &prepared.tree, prepared.health.as_ref(), true)?);
+    prepared.pidfile = Some(Pidfile::take_over(&plan.pidfile)?);
+    Ok(())
 }
 
 /// The control socket, owned by the user the service will run as.
@@ -166,12 +202,17 @@ fn serve_control(
     plan: &Plan,
     inbox: &Inbox,
     tree: &Arc<Tree>,
-    health: Option<std::net::SocketAddr>,
+    health: Option<&HealthServer>,
+    take_over: bool,
 ) -> Result<ControlServer, Failure> {
     let identity = plan.identity.as_ref();
     let user = identity.and_then(|identity| identity.uid).unwrap_or_else(Uid::effective);
     let group = identity.map_or_else(Gid::effective, |identity| identity.gid);
-    let socket = SocketFile::create(&plan.control_socket, user, group)?;
+    let socket = match take_over {
+        true => SocketFile::take_over(&plan.control_socket, user, group)?,
+        false => SocketFile::create(&plan.control_socket, user, group)?,
+    };
+    let health = health.map(HealthServer::address);
     let answers = Answers {
         pid: std::process::id(),
         inbox: inbox.clone(),
@@ -182,13 +223,8 @@ fn serve_control(
     ControlServer::serve(socket, user, answers)
 }
 
-async fn serve(
-    app: &App,
-    plan: &Plan,
-    inbox: &Inbox,
-    tree: &Arc<Tree>,
-    pipe: &mut Option<StatusPipe>,
-) -> Result<u8, Failure> {
+async fn serve(app: &App, plan: &Plan, prepared: &mut Prepared, pipe: &mut Option<StatusPipe>) -> Result<u8, Failure> {
+    let (inbox, tree) = (&prepared.inbox.clone(), &prepared.tree.clone());
     let manager = plan.backend.manager();
     let sleeper = manager.clone();
     let Some(root) = app.registry.build(&plan.service, manager, plan.config.clone()) else {
@@ -211,14 +247,29 @@ async fn serve(
             return stopped.outcome(|| Err(Failure::failed(format!("stopped while starting ({signal})"))));
         }
     };
-    // The pidfile and the log files were created for the new user already (see files.rs).
-    if let Some(identity) = &plan.identity {
+    let successor = successor::is_successor();
+    if successor {
+        if let Err(failure) = take_over(plan, prepared) {
+            let _ = root.stop().await;
+            return Err(failure);
+        }
+    }
+    // The pidfile and the log files were created for the new user already (see files.rs). A
+    // successor of a process that dropped them runs as that user already.
+    let to_drop = plan.identity.as_ref().filter(|identity| !successor || identity.uid != Some(Uid::effective()));
+    if let Some(identity) = to_drop {
         if let Err(failure) = privileges::drop_to(identity) {
             let _ = root.stop().await;
             return Err(failure);
         }
     }
-    notify::ready("ready");
+    ginkgo::net::activation::report_unclaimed();
+    match successor {
+        // Its predecessor tells the service manager (MAINPID=; the unit is ready already), and
+        // stops.
+        true => successor::report_ready(),
+        false => notify::ready("ready"),
+    }
     if let Some(period) = notify::watchdog_period() {
         sleeper.spawn(Box::pin(ping_watchdog(root.clone(), sleeper.clone(), period)));
     }
@@ -236,6 +287,20 @@ async fn serve(
                 Either::Left(_) => return finish(&root),
                 Either::Right((request, _)) => request,
             },
+        };
+        let request = match request {
+            Request::Upgrade => match upgrade::run(inbox).await {
+                Ok(Upgraded::No) => continue,
+                Ok(Upgraded::Yes) => {
+                    if let Some(health) = &prepared.health {
+                        health.handed_over();
+                    }
+                    upgrade::let_accepting_end(&sleeper).await;
+                    Request::Terminate
+                }
+                Err(stop) => stop,
+            },
+            other => other,
         };
         if request == Request::Reload {
             // Otherwise a stop cut the reload short, and is answered below.
@@ -267,6 +332,13 @@ async fn start(root: &Context, inbox: &Inbox) -> Started {
         match select(start.as_mut(), pin!(inbox.next())).await {
             Either::Left((Ok(()), _)) => return Started::Ready { reload_deferred },
             Either::Left((Err(err), _)) => return Started::Failed(err),
+            Either::Right((Request::Upgrade, _)) => {
+                requests::answer(
+                    inbox.take_upgrade_waiters(),
+                    &Err("not upgraded: the daemon is still starting".into()),
+                );
+                log::info!(target: "runner", "upgrade requested while starting: refused");
+            }
             Either::Right((Request::Reload, _)) => {
                 if !reload_deferred {
                     log::info!(target: "runner", "reload requested while starting: it runs once the tree is ready");
@@ -298,6 +370,9 @@ async fn reload_answering(
                 return Ok(stop_timeout);
             }
             Either::Right((Request::Reload, _)) => *again = true,
+            Either::Right((Request::Upgrade, _)) => {
+                requests::answer(inbox.take_upgrade_waiters(), &Err("not upgraded: a reload is under way".into()));
+            }
             Either::Right((stop, _)) => {
                 waiters.extend(inbox.take_reload_waiters());
                 requests::answer(waiters, &Err(format!("the reload was cut short: {stop} stopped the daemon")));
@@ -336,7 +411,7 @@ async fn stop(root: &Context, inbox: &Inbox, runtime: &Arc<dyn AsyncManager>, ti
     let stop = pin!(root.stop());
     let deadline = runtime.sleep(timeout);
     let interrupted = pin!(async {
-        let (mut terminate_logged, mut reload_logged) = (false, false);
+        let (mut terminate_logged, mut reload_logged, mut upgrade_logged) = (false, false, false);
         loop {
             match inbox.next().await {
                 Request::Interrupt => return,
@@ -349,6 +424,13 @@ async fn stop(root: &Context, inbox: &Inbox, runtime: &Arc<dyn AsyncManager>, ti
                     if !reload_logged {
                         log::info!(target: "runner", "reload requested while stopping: ignored");
                         reload_logged = true;
+                    }
+                }
+                Request::Upgrade => {
+                    requests::answer(inbox.take_upgrade_waiters(), &Err("not upgraded: the daemon is stopping".into()));
+                    if !upgrade_logged {
+                        log::info!(target: "runner", "upgrade requested while stopping: refused");
+                        upgrade_logged = true;
                     }
                 }
                 Request::Terminate => {}

@@ -24,11 +24,15 @@ pub(crate) enum Request {
     Terminate,
     /// SIGHUP or the control socket's `reload`: reload configuration, logging and the tree.
     Reload,
+    /// SIGUSR2 or the control socket's `upgrade`: start the program again from its file, hand
+    /// it the listening sockets, and once it is ready, stop.
+    Upgrade,
 }
 
 impl Request {
-    /// In the order they are taken when several are waiting: a stop before a reload.
-    const BY_PRIORITY: [Request; 3] = [Request::Interrupt, Request::Terminate, Request::Reload];
+    /// In the order they are taken when several are waiting: a stop before an upgrade, an
+    /// upgrade before a reload.
+    const BY_PRIORITY: [Request; 4] = [Request::Interrupt, Request::Terminate, Request::Upgrade, Request::Reload];
 }
 
 impl fmt::Display for Request {
@@ -37,6 +41,7 @@ impl fmt::Display for Request {
             Request::Interrupt => "SIGINT",
             Request::Terminate => "SIGTERM",
             Request::Reload => "a reload",
+            Request::Upgrade => "an upgrade",
         })
     }
 }
@@ -44,6 +49,10 @@ impl fmt::Display for Request {
 /// How a reload went: the warnings for settings that wait for a restart, or why nothing was
 /// applied.
 pub(crate) type ReloadOutcome = Result<Vec<String>, String>;
+
+/// How an upgrade went: the new process's PID, or why there is none (and this process serves
+/// on).
+pub(crate) type UpgradeOutcome = Result<u32, String>;
 
 /// The process's requests, shared by whoever asks (the signal handler, control connections)
 /// and the serve loop that answers.
@@ -55,11 +64,14 @@ struct Shared {
     interrupt: Arc<AtomicBool>,
     terminate: Arc<AtomicBool>,
     reload: Arc<AtomicBool>,
+    upgrade: Arc<AtomicBool>,
     /// The serve loop, waiting for a request.
     waker: AtomicWaker,
     /// Control connections waiting for the outcome of the next reload; at most one per
     /// connection, and connections are bounded.
     reload_waiters: Mutex<Vec<Sender<ReloadOutcome>>>,
+    /// Control connections waiting for the outcome of the next upgrade, as for reloads.
+    upgrade_waiters: Mutex<Vec<Sender<UpgradeOutcome>>>,
 }
 
 impl Inbox {
@@ -77,6 +89,7 @@ impl Inbox {
             Request::Interrupt => &self.0.interrupt,
             Request::Terminate => &self.0.terminate,
             Request::Reload => &self.0.reload,
+            Request::Upgrade => &self.0.upgrade,
         }
     }
 
@@ -105,6 +118,21 @@ impl Inbox {
         std::mem::take(&mut *self.0.reload_waiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
+    /// Asks for an upgrade and returns where its outcome will arrive, as [`ask_reload`] does.
+    ///
+    /// [`ask_reload`]: Inbox::ask_reload
+    pub(crate) fn ask_upgrade(&self) -> Receiver<UpgradeOutcome> {
+        let (sender, receiver) = channel();
+        self.0.upgrade_waiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(sender);
+        self.post(Request::Upgrade);
+        receiver
+    }
+
+    /// Takes the waiters that the upgrade beginning now answers.
+    pub(crate) fn take_upgrade_waiters(&self) -> Vec<Sender<UpgradeOutcome>> {
+        std::mem::take(&mut *self.0.upgrade_waiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
     /// Takes a waiting request, a stop before a reload.
     pub(crate) fn try_take(&self) -> Option<Request> {
         Request::BY_PRIORITY.into_iter().find(|request| self.slot(*request).swap(false, Ordering::SeqCst))
@@ -128,7 +156,7 @@ impl Inbox {
 }
 
 /// Answers every waiter with `outcome`.
-pub(crate) fn answer(waiters: Vec<Sender<ReloadOutcome>>, outcome: &ReloadOutcome) {
+pub(crate) fn answer<T: Clone>(waiters: Vec<Sender<T>>, outcome: &T) {
     for waiter in waiters {
         let _ = waiter.send(outcome.clone());
     }

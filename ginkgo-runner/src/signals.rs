@@ -1,5 +1,5 @@
-//! The signals a running service process answers: SIGTERM, SIGINT and SIGHUP, turned into
-//! [`Request`]s in the process's [`Inbox`].
+//! The signals a running service process answers: SIGTERM, SIGINT, SIGHUP and SIGUSR2 (a
+//! graceful upgrade), turned into [`Request`]s in the process's [`Inbox`].
 //!
 //! From its first step the runner holds the three signals back ([`hold`]): one that arrives
 //! before the handlers are installed waits, instead of ending the process by its default
@@ -7,15 +7,19 @@
 //! until the process exits, so a signal after the tree is down changes nothing either.
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR2};
 use signal_hook::iterator::Signals;
 
 use crate::Failure;
 use crate::requests::{Inbox, Request};
 
 /// The signals and what each asks.
-const ANSWERED: [(Signal, Request); 3] =
-    [(Signal::SIGTERM, Request::Terminate), (Signal::SIGINT, Request::Interrupt), (Signal::SIGHUP, Request::Reload)];
+const ANSWERED: [(Signal, Request); 4] = [
+    (Signal::SIGTERM, Request::Terminate),
+    (Signal::SIGINT, Request::Interrupt),
+    (Signal::SIGHUP, Request::Reload),
+    (Signal::SIGUSR2, Request::Upgrade),
+];
 
 fn answered() -> SigSet {
     let mut set = SigSet::empty();
@@ -47,7 +51,7 @@ pub(crate) fn listen(inbox: &Inbox) -> Result<(), Failure> {
     }
     // Registered after the flags, so it runs after them in the handler: by the time the thread
     // wakes the loop, the flag is set.
-    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(cannot)?;
+    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR2]).map_err(cannot)?;
     let waker = inbox.clone();
     std::thread::Builder::new()
         .name("ginkgo-signals".into())

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite};
 use ginkgo_core::net::backend::{
-    Handshake, Socket, SocketFile, Transport, WrongBackend, listen_unix, tcp_peer, unix_peer,
+    Handshake, Socket, SocketFile, Transport, WrongBackend, listen_std, tcp_peer, unix_peer,
 };
 use ginkgo_core::net::{Address, LocalAddr, PeerAddr, SocketMode};
 use ginkgo_core::{BoxError, Context};
@@ -72,14 +72,7 @@ impl Transport for Threads {
     }
 
     async fn bind(&self, ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(Listener, LocalAddr)> {
-        let (socket, local) = match address {
-            Address::Tcp(host_port) => {
-                let listener = TcpListener::bind(host_port.as_str())?;
-                let local = listener.local_addr()?;
-                (Socket::Tcp(listener), LocalAddr::Tcp(local))
-            }
-            Address::Unix(path) => (Socket::Unix(listen_unix(path, unix_mode)?), LocalAddr::Unix(path.clone())),
-        };
+        let (socket, local) = listen_std(ctx, address, unix_mode, false)?;
         let connections = Connections::default();
         let (path, knock_on) = (ctx.path(), local.clone());
         connections.watch_listener(ctx, move || wake(&path, &knock_on));

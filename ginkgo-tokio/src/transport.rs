@@ -7,7 +7,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use ginkgo_core::net::backend::{
-    Handshake, Socket, SocketFile, Transport, WrongBackend, listen_unix, tcp_peer, unix_peer,
+    Handshake, Socket, SocketFile, Transport, WrongBackend, listen_std, tcp_peer, unix_peer,
 };
 use ginkgo_core::net::{Address, LocalAddr, PeerAddr, SocketMode};
 use ginkgo_core::{BoxError, Context};
@@ -46,25 +46,13 @@ impl Transport for Tokio {
         Ok(WrongBackend::check(ctx, "ginkgo_tokio", service, "tokio")?)
     }
 
-    async fn bind(
-        &self,
-        _ctx: &Context,
-        address: &Address,
-        unix_mode: SocketMode,
-    ) -> io::Result<(Listener, LocalAddr)> {
-        match address {
-            Address::Tcp(host_port) => {
-                let listener = TcpListener::bind(host_port.as_str()).await?;
-                let local = listener.local_addr()?;
-                Ok((Listener(Socket::Tcp(listener)), LocalAddr::Tcp(local)))
-            }
-            Address::Unix(path) => {
-                let (listener, file) = listen_unix(path, unix_mode)?;
-                listener.set_nonblocking(true)?;
-                let listener = UnixListener::from_std(listener)?;
-                Ok((Listener(Socket::Unix((listener, file))), LocalAddr::Unix(path.clone())))
-            }
-        }
+    async fn bind(&self, ctx: &Context, address: &Address, unix_mode: SocketMode) -> io::Result<(Listener, LocalAddr)> {
+        let (listener, local) = listen_std(ctx, address, unix_mode, true)?;
+        let listener = match listener {
+            Socket::Tcp(listener) => Socket::Tcp(TcpListener::from_std(listener)?),
+            Socket::Unix((listener, file)) => Socket::Unix((UnixListener::from_std(listener)?, file)),
+        };
+        Ok((Listener(listener), local))
     }
 
     async fn accept(&self, listener: &Listener) -> io::Result<(Stream, PeerAddr)> {

@@ -6,6 +6,8 @@
 //! * Unix sockets: [`listen_unix`] makes a server's socket and its file ([`SocketFile`]), as
 //!   every backend must (stale sockets replaced, the mode set before listening, the file
 //!   removed at the end); [`unix_peer`] and [`peer_process`] tell who connected.
+//! * [`listen_std`]: the listener of a server, inherited (socket activation, a graceful
+//!   upgrade) or bound now, as a [`StdListener`] each backend makes its own.
 //! * Servers: [`Listen`] binds in a task of the service and records the [`BoundAddress`];
 //!   [`accept_until_stopping`] accepts within a cap of [`ConnectionSlots`];
 //!   [`spawn_connection`] runs each connection as a task, counted as an [`OpenConnection`]
@@ -17,6 +19,8 @@
 
 pub use super::DatagramTransport;
 pub use super::Transport;
+#[cfg(unix)]
+pub use super::activation::{StdListener, listen_std};
 pub use super::bound_address::BoundAddress;
 pub use super::connection_slots::ConnectionSlots;
 pub use super::datagram::{client_bind_address, first_resolved};

@@ -57,10 +57,11 @@ impl Listen {
             };
             let path = ctx.path();
             log::info!("{path}: listening on {local}");
-            bound.set(Some(local));
+            bound.set(Some(local.clone()));
             let _ = tell.send(Ok(()));
             let served = serve(ctx, listener).await;
             log::info!("{path}: stopped listening");
+            super::handover::forget(&local);
             bound.set(None);
             served
         });
@@ -96,14 +97,16 @@ pub async fn accept_until_stopping<T: Transport>(
                 break;
             }
         }
-        match ctx.until_stopping(transport.accept(&listener)).await {
+        // Once the sockets are handed to a successor (a graceful upgrade), it accepts instead.
+        match ctx.until_stopping(super::handover::unless_handed_over(transport.accept(&listener))).await {
             Err(_stopping) => break,
-            Ok(Ok(_)) if ctx.is_stopping() => break,
-            Ok(Ok((stream, peer))) => {
+            Ok(None) => break,
+            Ok(Some(Ok(_))) if ctx.is_stopping() => break,
+            Ok(Some(Ok((stream, peer)))) => {
                 pacing.accepted();
                 accepted(stream, peer, slots.take());
             }
-            Ok(Err(err)) => {
+            Ok(Some(Err(err))) => {
                 let Some(pause) = pacing.failed(&err, slots.open()) else { continue };
                 if ctx.sleep(pause).await.is_err() {
                     break;

@@ -19,12 +19,17 @@
 //!   trait, Unix socket files, listening and accepting, connection slots and supervision, the
 //!   idle watch of HTTP connections, and with feature `http` the glue between a transport's
 //!   streams and hyper).
+//! * [`activation`]: listening sockets handed to the process at its start (systemd's socket
+//!   activation, a graceful upgrade); [`handover`]: the sockets it listens on, for the process
+//!   that replaces it.
 //!
 //! Applications use them through `ginkgo::net`, whose `StreamServer` and `StreamClient`
 //! follow whichever backend runs the tree, or through a backend crate's
 //! (`ginkgo_tokio::StreamServer`, …), whose handlers get that runtime's own stream.
 
 mod accept_pacing;
+#[cfg(unix)]
+pub mod activation;
 mod address;
 pub mod backend;
 mod bound_address;
@@ -33,6 +38,8 @@ mod connection;
 mod connection_slots;
 mod datagram;
 mod deadline;
+#[cfg(unix)]
+pub mod handover;
 #[cfg(feature = "http")]
 mod http;
 mod listen;

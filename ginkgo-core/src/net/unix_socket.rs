@@ -110,12 +110,19 @@ pub struct SocketFile {
     path: PathBuf,
     device: u64,
     inode: u64,
+    /// False for an inherited socket's file, which is its maker's to remove.
+    owned: bool,
 }
 
 impl SocketFile {
     fn of(path: &Path) -> io::Result<Self> {
         let made = fs::symlink_metadata(path)?;
-        Ok(SocketFile { path: path.to_path_buf(), device: made.dev(), inode: made.ino() })
+        Ok(SocketFile { path: path.to_path_buf(), device: made.dev(), inode: made.ino(), owned: true })
+    }
+
+    /// The file of a socket this process was handed (see `activation`): never removed.
+    pub(crate) fn adopted(path: &Path) -> Self {
+        SocketFile { path: path.to_path_buf(), device: 0, inode: 0, owned: false }
     }
 
     /// The path of the file.
@@ -126,6 +133,9 @@ impl SocketFile {
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
+        if !self.owned || super::handover::handed_over() {
+            return;
+        }
         let still_ours = fs::symlink_metadata(&self.path)
             .is_ok_and(|now| now.file_type().is_socket() && (now.dev(), now.ino()) == (self.device, self.inode));
         if !still_ours {

@@ -25,10 +25,13 @@ pub(crate) enum Request {
     LogLevel { level: String, module: Option<String> },
     /// Every setting in force, its value and where it came from.
     Settings,
+    /// Start the program again from its file with the listening sockets; once it is ready,
+    /// stop. Answered with the new process's PID, or why there is none.
+    Upgrade,
 }
 
 /// The names [`parse`] knows, for the error that answers an unknown one.
-const KNOWN: &str = "reload, status, loglevel, settings";
+const KNOWN: &str = "reload, status, loglevel, settings, upgrade";
 
 /// What a `loglevel` reply says of how long the level lasts.
 const UNTIL_RELOAD: &str = "until the next reload, which applies the configured levels again";
@@ -58,6 +61,7 @@ pub(crate) fn parse(line: &[u8]) -> Result<Request, Refusal> {
         "reload" => Request::Reload,
         "status" => Request::Status,
         "settings" => Request::Settings,
+        "upgrade" => Request::Upgrade,
         "loglevel" => {
             let level = match fields.remove("level") {
                 Some(Value::String(level)) => level,
@@ -128,6 +132,11 @@ impl Answers {
                 }
             }
             Request::Settings => self.reply("settings", Value::Object(settings_reply(&self.config))),
+            Request::Upgrade => match self.inbox.ask_upgrade().recv() {
+                Ok(Ok(new_pid)) => self.reply("upgrade", json!({ "new_pid": new_pid })),
+                Ok(Err(reason)) => self.refuse(Refusal::new(Some("upgrade"), reason)),
+                Err(_) => self.refuse(Refusal::new(Some("upgrade"), "not upgraded: the daemon has stopped")),
+            },
         }
     }
 
@@ -170,8 +179,9 @@ mod tests {
         assert_eq!(error(br#"{"request": 1}"#), "a request is a JSON object with a `request` field");
         assert_eq!(
             error(br#"{"request": "dance"}"#),
-            "unknown request `dance`; this daemon answers: reload, status, loglevel, settings"
+            "unknown request `dance`; this daemon answers: reload, status, loglevel, settings, upgrade"
         );
+        assert_eq!(parse(br#"{"request": "upgrade"}"#), Ok(Request::Upgrade));
         assert_eq!(parse(br#"{"request": "status"}"#), Ok(Request::Status));
         assert_eq!(
             parse(br#"{"request": "loglevel", "level": "debug", "module": "app::db"}"#),

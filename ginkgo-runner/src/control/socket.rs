@@ -52,6 +52,17 @@ impl SocketFile {
     /// Creates a listening socket at `path` owned by `owner`:`group`, mode 0600. A stale socket
     /// there (nobody listens) is replaced; a live one, or anything else, is an error.
     pub(crate) fn create(path: &Path, owner: Uid, group: Gid) -> Result<SocketFile, Failure> {
+        SocketFile::make(path, owner, group, false)
+    }
+
+    /// Creates the socket as [`create`](SocketFile::create) does, but in place of a live one
+    /// (a graceful upgrade's new process takes over from the old one): the rename replaces the
+    /// old file at once, so clients find one socket or the other, never none.
+    pub(crate) fn take_over(path: &Path, owner: Uid, group: Gid) -> Result<SocketFile, Failure> {
+        SocketFile::make(path, owner, group, true)
+    }
+
+    fn make(path: &Path, owner: Uid, group: Gid, take_over: bool) -> Result<SocketFile, Failure> {
         let failed = |what: &str, err: &dyn std::fmt::Display| {
             Failure::failed(format!("cannot create control socket {}: {what}: {err}", path.display()))
         };
@@ -60,7 +71,9 @@ impl SocketFile {
         };
         let folder = open(parent, OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|err| failed(&format!("cannot open its folder {}", parent.display()), &err))?;
-        check_nothing_live(path, &folder, name)?;
+        if !take_over {
+            check_nothing_live(path, &folder, name)?;
+        }
         let private = PrivateFolder::make(&folder, name).map_err(|err| failed("cannot make a private folder", &err))?;
         let made = private.bind(owner, group);
         let made = made.and_then(|(listener, identity)| {
