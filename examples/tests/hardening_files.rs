@@ -668,6 +668,62 @@ fn a_daemon_under_a_service_user_is_controlled_normally() {
     assert_eq!((status.code(), status.stdout), (3, "Process is NOT running.\n".to_string()));
 }
 
+/// The user ID a process runs as (its real one, from /proc).
+fn uid_of(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| line.strip_prefix("Uid:"))?.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn an_upgrade_under_a_service_user_stays_that_user_and_cannot_reach_what_only_root_may() {
+    if !is_root() {
+        println!("skipped: needs root, to start a daemon that runs as nobody");
+        return;
+    }
+    let scene = Scene::new();
+    let conf = scene.conf("");
+    let _cleanup = Cleanup(conf.clone());
+    let conf_arg = conf.to_str().unwrap();
+
+    // Its pidfile in a folder the service user owns: the upgrade succeeds, and the new process
+    // runs as that user, never as root.
+    let started = scene.ctl(&[conf_arg, "start"]);
+    assert_eq!(started.code(), 0, "{}", started.stderr);
+    let old = scene.home.pid("run/app.pid").unwrap();
+    let upgraded = scene.ctl(&[conf_arg, "upgrade"]);
+    assert_eq!(upgraded.code(), 0, "{}{}", upgraded.stdout, upgraded.stderr);
+    let new = scene.home.pid("run/app.pid").unwrap();
+    assert_ne!(new, old);
+    wait_gone(old);
+    assert_eq!(uid_of(new), Some(NOBODY), "the new process runs as the service user");
+    assert_eq!(scene.ctl(&[conf_arg, "stop"]).code(), 0);
+
+    // Its pidfile in a folder only root may write: root wrote it at the start, but the new
+    // process, already the service user, cannot; the upgrade fails naming the setting, and the
+    // old process serves on, still named by the pidfile.
+    let root_only = scene.path("root-run");
+    std::fs::create_dir(&root_only).unwrap();
+    set_mode(&root_only, 0o755);
+    let conf = scene.home.write(
+        "app.toml",
+        "service = \"service.HelloWorld\"\nrate_per_minute = 600\nuser = \"nobody\"\n\
+         pidfile = \"root-run/app.pid\"\nlogfile = \"run/app.log\"\n",
+    );
+    let conf_arg = conf.to_str().unwrap();
+    let started = scene.ctl(&[conf_arg, "start"]);
+    assert_eq!(started.code(), 0, "{}", started.stderr);
+    let old = scene.home.pid("root-run/app.pid").unwrap();
+    let refused = scene.ctl(&[conf_arg, "upgrade"]);
+    assert_eq!(refused.code(), 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("upgrade failed: the new process (PID "), "{}", refused.stderr);
+    assert!(refused.stderr.contains("setting `pidfile`"), "{}", refused.stderr);
+    assert_eq!(scene.home.pid("root-run/app.pid"), Some(old));
+    let status = scene.ctl(&[conf_arg, "status"]);
+    assert!(status.stdout.starts_with(&format!("Process is running as {old}.")), "{}", status.stdout);
+    assert_eq!(daemons(&conf), vec![old], "no second daemon was left behind");
+    assert_eq!(scene.ctl(&[conf_arg, "stop"]).code(), 0);
+}
+
 #[test]
 fn racing_starts_leave_exactly_one_daemon() {
     let home = Home::new();
